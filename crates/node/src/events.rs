@@ -1,0 +1,150 @@
+//! The Rust → JS half of the bridge: one queue of encoded events per server, drained in batches.
+//!
+//! Events are encoded straight into the queue's byte buffer (BRIDGE.md, "The event batch"). The
+//! first event into an empty queue wakes the JS thread; that wake hands *everything* queued by
+//! then to JavaScript as one `Buffer`. Under load many requests share one wake, one Buffer and
+//! one JS call, which is what makes the hop cheap.
+
+use std::sync::Mutex;
+
+use napi::bindgen_prelude::*;
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+
+/// The JS function that receives batches: called with one Buffer, its result ignored.
+pub type BatchFunction = ThreadsafeFunction<(), Unknown<'static>, Buffer, Status, false>;
+
+#[derive(Clone, Copy)]
+#[repr(u8)]
+enum Kind {
+    Request = 1,
+    Data = 2,
+    Error = 3,
+    Drain = 4,
+    Done = 5,
+    Closed = 6,
+    Log = 7,
+    ServerClosed = 8,
+}
+
+/// REQUEST flags (BRIDGE.md).
+pub mod request_flags {
+    pub const HTTP_11: u32 = 1;
+    pub const BODY_LENGTH: u32 = 1 << 1;
+    pub const BODY_CHUNKED: u32 = 2 << 1;
+    pub const BODY_COMPLETE: u32 = 1 << 3;
+    pub const EXPECT_CONTINUE: u32 = 1 << 4;
+    pub const CONNECTION_CLOSE: u32 = 1 << 5;
+    pub const CONNECTION_KEEP_ALIVE: u32 = 1 << 6;
+    pub const TLS: u32 = 1 << 7;
+}
+
+pub struct EventQueue {
+    inner: Mutex<Inner>,
+}
+
+struct Inner {
+    pending: Vec<u8>,
+    /// Taken out once SERVER_CLOSED is queued: releasing it lets the Node event loop exit.
+    wake: Option<BatchFunction>,
+}
+
+impl EventQueue {
+    pub fn new() -> Self {
+        EventQueue { inner: Mutex::new(Inner { pending: Vec::with_capacity(16 * 1024), wake: None }) }
+    }
+
+    /// The wake is built from a callback that drains this queue, so it is set after creation.
+    pub fn set_wake(&self, wake: BatchFunction) {
+        self.inner.lock().expect("event queue poisoned").wake = Some(wake);
+    }
+
+    /// Everything queued so far, for the JS thread. Called by the wake itself.
+    pub fn take_batch(&self) -> Vec<u8> {
+        let mut inner = self.inner.lock().expect("event queue poisoned");
+        std::mem::take(&mut inner.pending)
+    }
+
+    /// Encodes a REQUEST. `write_text` appends the NUL-separated text, `body` is the prefix.
+    pub fn request(&self, conn: u32, flags: u32, write_text: impl FnOnce(&mut Vec<u8>), body: &[u8]) {
+        self.push(|out| {
+            header(out, Kind::Request, conn);
+            out.extend_from_slice(&flags.to_le_bytes());
+            let len_at = out.len();
+            out.extend_from_slice(&[0; 4]);
+            write_text(out);
+            let text_len = (out.len() - len_at - 4) as u32;
+            out[len_at..len_at + 4].copy_from_slice(&text_len.to_le_bytes());
+            bytes(out, body);
+        });
+    }
+
+    pub fn data(&self, conn: u32, end: bool, data: &[u8]) {
+        self.push(|out| {
+            header(out, Kind::Data, conn);
+            out.push(u8::from(end));
+            bytes(out, data);
+        });
+    }
+
+    pub fn error(&self, conn: u32, message: &str) {
+        self.push(|out| {
+            header(out, Kind::Error, conn);
+            bytes(out, message.as_bytes());
+        });
+    }
+
+    pub fn drain(&self, conn: u32) {
+        self.push(|out| header(out, Kind::Drain, conn));
+    }
+
+    pub fn done(&self, conn: u32, ok: bool) {
+        self.push(|out| {
+            header(out, Kind::Done, conn);
+            out.push(u8::from(ok));
+        });
+    }
+
+    pub fn closed(&self, conn: u32) {
+        self.push(|out| header(out, Kind::Closed, conn));
+    }
+
+    pub fn log(&self, line: &str) {
+        self.push(|out| {
+            header(out, Kind::Log, 0);
+            bytes(out, line.as_bytes());
+        });
+    }
+
+    /// The last event of a server. The wake is released after it, so the process may exit.
+    pub fn server_closed(&self) {
+        let wake = {
+            let mut inner = self.inner.lock().expect("event queue poisoned");
+            header(&mut inner.pending, Kind::ServerClosed, 0);
+            inner.wake.take()
+        };
+        if let Some(wake) = wake {
+            wake.call((), ThreadsafeFunctionCallMode::NonBlocking);
+        }
+    }
+
+    fn push(&self, encode: impl FnOnce(&mut Vec<u8>)) {
+        let mut inner = self.inner.lock().expect("event queue poisoned");
+        let was_empty = inner.pending.is_empty();
+        encode(&mut inner.pending);
+        if was_empty {
+            if let Some(wake) = &inner.wake {
+                wake.call((), ThreadsafeFunctionCallMode::NonBlocking);
+            }
+        }
+    }
+}
+
+fn header(out: &mut Vec<u8>, kind: Kind, conn: u32) {
+    out.push(kind as u8);
+    out.extend_from_slice(&conn.to_le_bytes());
+}
+
+fn bytes(out: &mut Vec<u8>, data: &[u8]) {
+    out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    out.extend_from_slice(data);
+}

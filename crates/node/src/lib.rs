@@ -1,0 +1,16 @@
+//! The ferrowsgi addon: listeners, the tokio runtime, one task per connection, and the batched
+//! bridge to the JavaScript thread. BRIDGE.md beside this crate is the contract with `ts/`.
+
+mod accept;
+mod command;
+mod connection;
+mod events;
+mod input_buffer;
+mod listener;
+mod os_error;
+mod registry;
+mod request_body;
+mod response_writer;
+mod runtime;
+mod server;
+mod server_context;

@@ -1,0 +1,153 @@
+//! Listening sockets, bound synchronously so that `listen()` throws at the call.
+//!
+//! A `NativeListener` owns a bound, listening std socket until a server takes it: the socket
+//! moves into the tokio runtime only when `server()` is called, and a listener can be served
+//! once.
+
+use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
+use std::os::unix::net::UnixListener;
+use std::sync::Mutex;
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use socket2::{Domain, SockAddr, Socket, Type};
+
+use crate::os_error::bind_error;
+
+pub enum BoundSocket {
+    Tcp(TcpListener),
+    Unix(UnixListener),
+}
+
+enum State {
+    Open(BoundSocket),
+    Served,
+    Closed,
+}
+
+#[napi(object)]
+pub struct ListenerAddress {
+    pub host: Option<String>,
+    pub port: Option<u32>,
+    pub path: Option<String>,
+}
+
+#[napi]
+pub struct NativeListener {
+    state: Mutex<State>,
+    address: Address,
+}
+
+#[derive(Clone)]
+enum Address {
+    Inet(SocketAddr),
+    Path(String),
+}
+
+#[napi]
+pub fn listen_tcp(
+    host: String,
+    port: u32,
+    backlog: u32,
+    reuse_addr: bool,
+    reuse_port: bool,
+) -> Result<NativeListener> {
+    let shown = display_host_port(&host, port);
+    let port = u16::try_from(port).map_err(|_| Error::from_reason(format!("EINVAL: port out of range {shown}")))?;
+    let addr = (host.as_str(), port)
+        .to_socket_addrs()
+        .map_err(|err| bind_error(&err, &shown))?
+        .next()
+        .ok_or_else(|| Error::from_reason(format!("ENOTFOUND: host not found {shown}")))?;
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)
+        .map_err(|err| bind_error(&err, &shown))?;
+    socket.set_reuse_address(reuse_addr).map_err(|err| bind_error(&err, &shown))?;
+    socket.set_reuse_port(reuse_port).map_err(|err| bind_error(&err, &shown))?;
+    if addr.is_ipv6() {
+        // `::` should accept IPv4 too, as Node's `net.Server` does.
+        let _ = socket.set_only_v6(false);
+    }
+    socket.bind(&addr.into()).map_err(|err| bind_error(&err, &shown))?;
+    socket.listen(backlog_of(backlog)).map_err(|err| bind_error(&err, &shown))?;
+    let listener: TcpListener = socket.into();
+    let bound = listener.local_addr().map_err(|err| bind_error(&err, &shown))?;
+    Ok(NativeListener::new(BoundSocket::Tcp(listener), Address::Inet(bound)))
+}
+
+#[napi]
+pub fn listen_unix(path: String, backlog: u32) -> Result<NativeListener> {
+    let socket = Socket::new(Domain::UNIX, Type::STREAM, None).map_err(|err| bind_error(&err, &path))?;
+    let addr = SockAddr::unix(&path).map_err(|err| bind_error(&err, &path))?;
+    socket.bind(&addr).map_err(|err| bind_error(&err, &path))?;
+    socket.listen(backlog_of(backlog)).map_err(|err| bind_error(&err, &path))?;
+    Ok(NativeListener::new(BoundSocket::Unix(socket.into()), Address::Path(path)))
+}
+
+fn backlog_of(backlog: u32) -> i32 {
+    i32::try_from(backlog).unwrap_or(i32::MAX)
+}
+
+fn display_host_port(host: &str, port: u32) -> String {
+    if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
+impl NativeListener {
+    fn new(socket: BoundSocket, address: Address) -> Self {
+        NativeListener { state: Mutex::new(State::Open(socket)), address }
+    }
+
+    /// Hands the socket to a server; fails when it was served or closed before.
+    pub fn take(&self) -> Result<BoundSocket> {
+        let mut state = self.state.lock().expect("listener state poisoned");
+        match std::mem::replace(&mut *state, State::Served) {
+            State::Open(socket) => Ok(socket),
+            State::Served => Err(Error::from_reason("the listener is already served by another server")),
+            State::Closed => {
+                *state = State::Closed;
+                Err(Error::from_reason("the listener is closed"))
+            }
+        }
+    }
+
+    pub fn is_unix(&self) -> bool {
+        matches!(self.address, Address::Path(_))
+    }
+}
+
+#[napi]
+impl NativeListener {
+    #[napi]
+    pub fn address(&self) -> ListenerAddress {
+        match &self.address {
+            Address::Inet(addr) => ListenerAddress {
+                host: Some(addr.ip().to_string()),
+                port: Some(u32::from(addr.port())),
+                path: None,
+            },
+            Address::Path(path) => ListenerAddress { host: None, port: None, path: Some(path.clone()) },
+        }
+    }
+
+    /// Closes the socket if no server took it; a served listener is closed by its server.
+    #[napi]
+    pub fn close(&self) {
+        let mut state = self.state.lock().expect("listener state poisoned");
+        if matches!(*state, State::Open(_)) {
+            *state = State::Closed;
+        }
+    }
+
+    #[napi]
+    pub fn is_closed(&self) -> bool {
+        matches!(*self.state.lock().expect("listener state poisoned"), State::Closed)
+    }
+
+    #[napi]
+    pub fn is_served(&self) -> bool {
+        matches!(*self.state.lock().expect("listener state poisoned"), State::Served)
+    }
+}

@@ -1,0 +1,151 @@
+//! `NativeServer`: the object the TypeScript `Server` drives (BRIDGE.md).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ferrowsgi_http::Limits;
+use napi::bindgen_prelude::*;
+use napi::JsString;
+use napi_derive::napi;
+use tokio::sync::{watch, Semaphore};
+
+use crate::accept::accept_loop;
+use crate::command::{write_flags, Command, Framing};
+use crate::events::EventQueue;
+use crate::listener::NativeListener;
+use crate::registry::Registry;
+use crate::runtime::runtime;
+use crate::server_context::{Lifecycle, ServerContext, Timeouts};
+
+#[napi(object)]
+pub struct NativeServerOptions {
+    pub max_requests: u32,
+    pub url_length_limit: u32,
+    pub keepalive_timeout_ms: u32,
+    pub socket_timeout_ms: u32,
+    pub header_timeout_ms: u32,
+}
+
+#[napi]
+pub struct NativeServer {
+    ctx: Arc<ServerContext>,
+}
+
+fn millis(ms: u32) -> Option<Duration> {
+    (ms > 0).then(|| Duration::from_millis(u64::from(ms)))
+}
+
+#[napi]
+impl NativeServer {
+    #[napi(constructor)]
+    pub fn new(listener: &NativeListener, on_events: Function<Buffer, Unknown<'static>>, options: NativeServerOptions) -> Result<Self> {
+        if options.max_requests == 0 || options.url_length_limit == 0 {
+            return Err(Error::from_reason("maxRequests and urlLengthLimit must be at least 1"));
+        }
+        let events = Arc::new(EventQueue::new());
+        let drained = events.clone();
+        let wake = on_events
+            .build_threadsafe_function::<()>()
+            .callee_handled::<false>()
+            .build_callback(move |_| Ok(Buffer::from(drained.take_batch())))?;
+        events.set_wake(wake);
+        let socket = listener.take()?;
+        let limits = Limits { request_line: options.url_length_limit as usize, ..Limits::default() };
+        let ctx = Arc::new(ServerContext {
+            events,
+            registry: Registry::default(),
+            limits,
+            timeouts: Timeouts {
+                keepalive: millis(options.keepalive_timeout_ms),
+                socket: millis(options.socket_timeout_ms),
+                header: millis(options.header_timeout_ms),
+            },
+            permits: Arc::new(Semaphore::new(options.max_requests as usize)),
+            lifecycle: watch::Sender::new(Lifecycle::Running),
+        });
+        runtime().spawn(accept_loop(socket, ctx.clone()));
+        Ok(NativeServer { ctx })
+    }
+
+    #[napi]
+    pub fn respond(&self, conn: u32, head: JsString, framing: i64, body: Option<Either<JsString, BufferSlice>>, flags: u32) -> Result<bool> {
+        let Some(handle) = self.ctx.registry.get(conn) else { return Ok(true) };
+        let framing = Framing::from_js(framing).ok_or_else(|| Error::from_reason(format!("invalid framing {framing}")))?;
+        let head = head.into_latin1()?.take();
+        let body = match body {
+            Some(body) => body_bytes(body)?,
+            None => Vec::new(),
+        };
+        let len = body.len();
+        Ok(handle.send(Command::Respond { head, framing, body, flags }, len))
+    }
+
+    #[napi]
+    pub fn write(&self, conn: u32, body: Either<JsString, BufferSlice>, flags: u32) -> Result<bool> {
+        let Some(handle) = self.ctx.registry.get(conn) else { return Ok(true) };
+        let body = body_bytes(body)?;
+        let len = body.len();
+        Ok(handle.send(Command::Write { body, flags: flags & (write_flags::END | write_flags::KEEP_ALIVE | write_flags::NOTIFY) }, len))
+    }
+
+    #[napi]
+    pub fn interim(&self, conn: u32, head: JsString) -> Result<()> {
+        if let Some(handle) = self.ctx.registry.get(conn) {
+            handle.send(Command::Interim(head.into_latin1()?.take()), 0);
+        }
+        Ok(())
+    }
+
+    #[napi]
+    pub fn read(&self, conn: u32, max: u32) {
+        if let Some(handle) = self.ctx.registry.get(conn) {
+            handle.send(Command::Read(max as usize), 0);
+        }
+    }
+
+    #[napi]
+    pub fn rearm(&self, conn: u32) {
+        if let Some(handle) = self.ctx.registry.get(conn) {
+            handle.send(Command::Rearm, 0);
+        }
+    }
+
+    #[napi]
+    pub fn abort(&self, conn: u32) {
+        if let Some(handle) = self.ctx.registry.get(conn) {
+            handle.send(Command::Abort, 0);
+        }
+    }
+
+    #[napi]
+    pub fn close(&self) {
+        self.ctx.lifecycle.send_if_modified(|state| advance(state, Lifecycle::Closing));
+    }
+
+    #[napi]
+    pub fn abort_all(&self) {
+        self.ctx.lifecycle.send_if_modified(|state| advance(state, Lifecycle::Aborting));
+    }
+}
+
+/// Lifecycles only move forward: Running → Closing → Aborting.
+fn advance(state: &mut Lifecycle, to: Lifecycle) -> bool {
+    let rank = |s: Lifecycle| match s {
+        Lifecycle::Running => 0,
+        Lifecycle::Closing => 1,
+        Lifecycle::Aborting => 2,
+    };
+    if rank(to) > rank(*state) {
+        *state = to;
+        true
+    } else {
+        false
+    }
+}
+
+fn body_bytes(body: Either<JsString, BufferSlice>) -> Result<Vec<u8>> {
+    Ok(match body {
+        Either::A(text) => text.into_utf8()?.take(),
+        Either::B(bytes) => bytes.to_vec(),
+    })
+}

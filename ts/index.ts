@@ -1,0 +1,6 @@
+// ferrowsgi: an event-driven WSGI-style HTTP/1.1 server for Node.js on a Rust core.
+export { listen, type Listener, type ListenOptions } from './listen.js';
+export { server, type Server } from './server.js';
+export type { ServerOptions } from './options.js';
+export type { App, Body, Environ, PostHook, StartResponse, WriteCallable } from './app.js';
+export type { Input } from './input.js';
