@@ -217,8 +217,8 @@ export class Exchange implements BodySource {
 
   // BodySource, for `wsgi.input`.
 
-  requestBytes(max: number): void {
-    this.ctx.native.read(this.conn, max);
+  requestBytes(max: number, fill: boolean): void {
+    this.ctx.native.read(this.conn, max, fill);
   }
 
   sendInterim(head: string): boolean {

@@ -3,8 +3,11 @@ import { capitalize } from './start-response.js';
 
 /** What the input needs from its exchange. */
 export interface BodySource {
-  /** Asks the core for up to `max` more body bytes: answered by `deliver` or `fail`. */
-  requestBytes(max: number): void;
+  /**
+   * Asks the core for up to `max` more body bytes, answered by `deliver` or `fail`: with `fill`,
+   * once `max` bytes are there or the body ended; without, as soon as any are.
+   */
+  requestBytes(max: number, fill: boolean): void;
   /** Writes an interim response unless the final head went out; says whether it was written. */
   sendInterim(head: string): boolean;
   /** Lets the next read decode a new chunked body (eventlet's multiple 100-continue). */
@@ -12,8 +15,13 @@ export interface BodySource {
 }
 
 const EMPTY = Buffer.alloc(0);
-/** The most asked of the core per read: what it carries in one DATA event. */
+/** What a streaming read (lines, chunks, discard) asks of the core at a time. */
 const READ_MAX = 65536;
+/**
+ * The most one `read()` of the whole body gathers per DATA event. A body is gathered in the
+ * core and crosses to JS in few, large events: one per `read()` up to this size.
+ */
+const FILL_MAX = 16 * 1024 * 1024;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 
@@ -178,12 +186,12 @@ export class Input implements AsyncIterable<Buffer> {
     }
   }
 
-  /** Waits for one more DATA event. */
-  #fill(): Promise<void> {
+  /** Waits for one more DATA event (see `BodySource.requestBytes`). */
+  #fill(max = READ_MAX, fill = false): Promise<void> {
     if (this.#failure !== undefined) return Promise.reject(new Error(this.#failure));
     return new Promise<void>((resolve, reject) => {
       this.#pending = { resolve, reject };
-      this.#source.requestBytes(READ_MAX);
+      this.#source.requestBytes(max, fill);
     });
   }
 
@@ -191,7 +199,9 @@ export class Input implements AsyncIterable<Buffer> {
     this.#sendContinue();
     const wanted = size == null || size < 0 ? Infinity : Math.floor(size);
     if (wanted === 0) return EMPTY;
-    while (this.#buffered < wanted && !this.#ended) await this.#fill();
+    while (this.#buffered < wanted && !this.#ended) {
+      await this.#fill(Math.min(wanted - this.#buffered, FILL_MAX), true);
+    }
     return this.#take(Math.min(wanted, this.#buffered));
   }
 

@@ -45,7 +45,7 @@ export class Server {
       clearTimeout(this.#abortTimer);
       resolveClosed();
     });
-    this.#native = new native.NativeServer(nativeListener, (batch) => dispatchEvents(batch, router), {
+    this.#native = new native.NativeServer(nativeListener, (batch, payloads) => dispatchEvents(batch, payloads, router), {
       maxRequests: settings.maxSize,
       urlLengthLimit: settings.urlLengthLimit,
       keepaliveTimeoutMs: settings.keepaliveTimeoutMs,

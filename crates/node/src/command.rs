@@ -32,11 +32,29 @@ pub mod write_flags {
     pub const NOTIFY: u32 = 4;
 }
 
+/// Body bytes from JS: small ones copied, large ones kept where JS put them.
+pub enum BodyBytes {
+    Copied(Vec<u8>),
+    Shared(napi::bindgen_prelude::Buffer),
+}
+
+impl std::ops::Deref for BodyBytes {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            BodyBytes::Copied(bytes) => bytes,
+            BodyBytes::Shared(buffer) => buffer,
+        }
+    }
+}
+
 pub enum Command {
-    Respond { head: Vec<u8>, framing: Framing, body: Vec<u8>, flags: u32 },
-    Write { body: Vec<u8>, flags: u32 },
+    Respond { head: Vec<u8>, framing: Framing, body: BodyBytes, flags: u32 },
+    Write { body: BodyBytes, flags: u32 },
     Interim(Vec<u8>),
-    Read(usize),
+    /// Up to `max` body bytes; with `fill`, not before `max` are there or the body ended.
+    Read { max: usize, fill: bool },
     Rearm,
     Abort,
 }

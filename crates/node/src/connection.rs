@@ -4,24 +4,38 @@
 //! The task owns the socket. JS reaches it only through `Command`s, and hears from it only
 //! through the event queue, so no socket state is shared between threads.
 
+use std::io::IoSlice;
 use std::sync::Arc;
 
 use ferrowsgi_http::{parse_request_head, BodyFraming, HeadError, Parsed, RequestHead, Version, MAX_HEADERS};
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc::{Sender, UnboundedReceiver};
 use tokio::sync::watch;
 use tokio::time::{sleep_until, Instant};
 
 use crate::command::{write_flags, Command};
 use crate::events::request_flags;
-use crate::input_buffer::InputBuffer;
+use crate::input_buffer::{InputBuffer, BODY_READ, HEAD_READ};
 use crate::registry::ConnHandle;
 use crate::request_body::RequestBody;
 use crate::response_writer::ResponseWriter;
 use crate::server_context::{Lifecycle, ServerContext};
 
-/// Decoded body bytes that travel with a REQUEST, so small bodies need no `read` round trip.
+/// A body up to this size that arrived with its head travels with the REQUEST, so it needs no
+/// `read` round trip.
 const BODY_PREFIX_MAX: usize = 64 * 1024;
+/// How much of a pipelined next request is buffered while the current one is in progress.
+const LOOKAHEAD_MAX: usize = 64 * 1024;
+/// Bodies up to this size are copied next to the head and written in one piece; larger ones
+/// are written from where they are, with vectored writes.
+const COPY_MAX: usize = 16 * 1024;
+
+/// A `read` from JS being gathered.
+struct PendingRead {
+    max: usize,
+    fill: bool,
+    bytes: Vec<u8>,
+}
 
 /// Who is on the other end, as the environ shows it: `remote \0 port \0 local \0 port`.
 pub struct Peer {
@@ -90,16 +104,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
             let Some(_permit) = self.acquire_permit().await else { return };
             let mut body = RequestBody::new(start.framing);
             let mut flags = start.flags;
-            let prefix = match body.take(&mut self.input, BODY_PREFIX_MAX) {
-                Ok(taken) => {
-                    if taken.end {
-                        flags |= request_flags::BODY_COMPLETE;
-                    }
-                    taken.bytes
-                }
-                // The first `read` reports it.
-                Err(_) => Vec::new(),
-            };
+            let prefix = body.take_whole(&mut self.input, BODY_PREFIX_MAX);
+            if prefix.is_some() {
+                flags |= request_flags::BODY_COMPLETE;
+            }
+            let prefix = prefix.unwrap_or_default();
             let text = &self.text;
             self.ctx.events.request(self.handle.id, flags, |out| out.extend_from_slice(text), &prefix);
             match self.exchange(&mut body).await {
@@ -109,6 +118,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
             if *self.lifecycle.borrow() != Lifecycle::Running || !self.discard(&mut body).await {
                 return;
             }
+            self.input.shrink();
         }
     }
 
@@ -135,7 +145,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
             // Before the first byte of a head the keep-alive limit applies, after it the header one.
             let deadline = if self.input.is_empty() { idle_deadline } else { head_deadline };
             tokio::select! {
-                read = self.input.read_from(&mut self.io) => match read {
+                read = self.input.read_from(&mut self.io, HEAD_READ) => match read {
                     Ok(0) | Err(_) => return None,
                     Ok(_) => {}
                 },
@@ -189,7 +199,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
     /// Answers a head that breaks a rule, without involving JS, and logs why.
     async fn reject(&mut self, err: HeadError) {
         self.ctx.events.log(&format!("{} - rejected request: {}", self.peer.remote, err.reason()));
-        let _ = self.write(err.response()).await;
+        let _ = self.write(&[err.response()]).await;
     }
 
     /// Waits for room under `maxSize`; `None` when the server is aborted meanwhile.
@@ -202,29 +212,51 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
     }
 
     /// Carries out JS's commands for the current request until the response has ended.
+    ///
+    /// Meanwhile the socket is watched: a reset is reported at once (CLOSED) rather than at the
+    /// next write, and bytes of a pipelined next request are buffered, up to a bound.
     async fn exchange(&mut self, body: &mut RequestBody) -> Outcome {
         let id = self.handle.id;
         let mut response: Option<ResponseWriter> = None;
-        let mut pending_read: Option<usize> = None;
+        let mut pending: Option<PendingRead> = None;
         let mut read_deadline = None;
         // A broken request body: the response may still be sent, then the connection closes.
         let mut body_failed = false;
+        // The client shut down its side; it may still read the response.
+        let mut peer_done = false;
         loop {
-            if let Some(max) = pending_read {
-                match body.take(&mut self.input, max) {
-                    Ok(taken) if taken.end || !taken.bytes.is_empty() => {
-                        self.ctx.events.data(id, taken.end, &taken.bytes);
-                        pending_read = None;
+            if let Some(read) = pending.as_mut() {
+                let room = read.max - read.bytes.len();
+                match body.take_into(&mut self.input, &mut read.bytes, room) {
+                    Ok(end) => {
+                        if end || read.bytes.len() == read.max || (!read.fill && !read.bytes.is_empty()) {
+                            self.ctx.events.data(id, end, std::mem::take(&mut read.bytes));
+                            pending = None;
+                        }
                     }
-                    Ok(_) => {}
                     Err(message) => {
                         self.ctx.events.error(id, &message);
-                        pending_read = None;
+                        pending = None;
                         body_failed = true;
                     }
                 }
+                if pending.is_none() {
+                    self.input.shrink();
+                } else if peer_done {
+                    // The rest of the body can never arrive.
+                    return self.lost(true);
+                }
             }
-            let waiting_for_body = pending_read.is_some();
+            let read_size = if pending.is_some() { BODY_READ } else { HEAD_READ };
+            // A Content-Length body read with nothing buffered goes from the socket straight into
+            // the read's own buffer.
+            let direct = match (&pending, body.remaining_length()) {
+                (Some(read), Some(remaining)) if self.input.is_empty() && !peer_done => {
+                    (remaining.min((read.max - read.bytes.len()) as u64) as usize).max(1)
+                }
+                _ => 0,
+            };
+            let watch = direct == 0 && !peer_done && (pending.is_some() || self.input.len() < LOOKAHEAD_MAX);
             tokio::select! {
                 biased;
                 command = self.commands.recv() => {
@@ -233,8 +265,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
                         Command::Respond { head, framing, body: bytes, flags } => {
                             let mut writer = ResponseWriter::new(framing);
                             self.output.extend_from_slice(&head);
-                            writer.body(&bytes, &mut self.output);
-                            if let Some(outcome) = self.send(&mut writer, bytes.len(), flags, body_failed).await {
+                            if let Some(outcome) = self.send(&mut writer, &bytes, flags, body_failed).await {
                                 return outcome;
                             }
                             response = Some(writer);
@@ -243,30 +274,38 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
                             // A write before `respond` would put body bytes on the wire without a
                             // head: the JS side never does it, and it is dropped if it happens.
                             let Some(mut writer) = response.take() else { continue };
-                            writer.body(&bytes, &mut self.output);
-                            if let Some(outcome) = self.send(&mut writer, bytes.len(), flags, body_failed).await {
+                            if let Some(outcome) = self.send(&mut writer, &bytes, flags, body_failed).await {
                                 return outcome;
                             }
                             response = Some(writer);
                         }
                         Command::Interim(head) => {
-                            if self.write(&head).await.is_err() {
-                                return self.lost(pending_read.is_some());
+                            if self.write(&[&head]).await.is_err() {
+                                return self.lost(pending.is_some());
                             }
                         }
-                        Command::Read(max) => {
-                            pending_read = Some(max.max(1));
+                        Command::Read { max, fill } => {
+                            let expected = body.remaining_length().unwrap_or(BODY_READ as u64);
+                            let capacity = expected.min(max as u64) as usize;
+                            pending = Some(PendingRead { max, fill, bytes: Vec::with_capacity(capacity) });
                             read_deadline = self.ctx.timeouts.socket.map(|t| Instant::now() + t);
                         }
                         Command::Rearm => body.rearm(),
                         Command::Abort => return Outcome::Close,
                     }
                 }
-                read = self.input.read_from(&mut self.io), if waiting_for_body => match read {
-                    Ok(0) | Err(_) => return self.lost(true),
-                    Ok(_) => read_deadline = self.ctx.timeouts.socket.map(|t| Instant::now() + t),
+                read = read_some(&mut self.io, &mut self.input, pending.as_mut().map(|read| &mut read.bytes), direct, read_size), if direct > 0 || watch => match read {
+                    (Ok(0), _) if pending.is_some() => return self.lost(true),
+                    (Ok(0), _) => peer_done = true,
+                    (Err(_), _) => return self.lost(pending.is_some()),
+                    (Ok(n), direct) => {
+                        if direct {
+                            body.took_directly(n);
+                        }
+                        read_deadline = self.ctx.timeouts.socket.map(|t| Instant::now() + t);
+                    }
                 },
-                () = sleep_until_opt(read_deadline), if waiting_for_body => {
+                () = sleep_until_opt(read_deadline), if pending.is_some() => {
                     self.ctx.events.error(id, "timed out reading the request body");
                     self.ctx.events.closed(id);
                     return Outcome::Close;
@@ -279,24 +318,42 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         }
     }
 
-    /// Writes what `self.output` holds for a response step; `Some` once the exchange is over.
-    async fn send(&mut self, writer: &mut ResponseWriter, body_len: usize, flags: u32, body_failed: bool) -> Option<Outcome> {
+    /// Writes `self.output` (the head, if any) and one body write; `Some` once the exchange is over.
+    async fn send(&mut self, writer: &mut ResponseWriter, body: &[u8], flags: u32, body_failed: bool) -> Option<Outcome> {
         let end = flags & write_flags::END != 0;
-        let reusable = end && writer.end(&mut self.output);
-        let written = self.flush_output().await;
-        if self.handle.written(body_len) {
+        let frame = writer.frame(body.len());
+        let body = &body[..frame.len];
+        if let Some(prefix) = &frame.prefix {
+            self.output.extend_from_slice(prefix);
+        }
+        let ending = end.then(|| writer.end());
+        let trailer = ending.as_ref().map_or(&[][..], |ending| ending.trailer);
+        let written = if body.len() <= COPY_MAX {
+            // Small bodies: one buffer, one write.
+            self.output.extend_from_slice(body);
+            self.output.extend_from_slice(frame.suffix);
+            self.output.extend_from_slice(trailer);
+            let output = std::mem::take(&mut self.output);
+            let written = self.write(&[&output]).await;
+            self.output = output;
+            written
+        } else {
+            let output = std::mem::take(&mut self.output);
+            let written = self.write(&[&output, body, frame.suffix, trailer]).await;
+            self.output = output;
+            written
+        };
+        self.output.clear();
+        if self.handle.written(body.len()) {
             self.ctx.events.drain(self.handle.id);
         }
-        if !end {
-            return match written {
-                Ok(()) => None,
-                Err(()) => Some(self.lost(false)),
-            };
-        }
+        let Some(ending) = ending else {
+            return written.is_err().then(|| self.lost(false));
+        };
         if flags & write_flags::NOTIFY != 0 {
             self.ctx.events.done(self.handle.id, written.is_ok());
         }
-        let keep_alive = written.is_ok() && reusable && !body_failed && flags & write_flags::KEEP_ALIVE != 0;
+        let keep_alive = written.is_ok() && ending.reusable && !body_failed && flags & write_flags::KEEP_ALIVE != 0;
         Some(if keep_alive { Outcome::KeepAlive } else { Outcome::Close })
     }
 
@@ -319,7 +376,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
             }
             let deadline = self.ctx.timeouts.socket.map(|t| Instant::now() + t);
             tokio::select! {
-                read = self.input.read_from(&mut self.io) => match read {
+                read = self.input.read_from(&mut self.io, BODY_READ) => match read {
                     Ok(0) | Err(_) => return false,
                     Ok(_) => {}
                 },
@@ -329,16 +386,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         }
     }
 
-    async fn flush_output(&mut self) -> Result<(), ()> {
-        let output = std::mem::take(&mut self.output);
-        let result = self.write(&output).await;
-        self.output = output;
-        self.output.clear();
-        result
-    }
-
-    async fn write(&mut self, bytes: &[u8]) -> Result<(), ()> {
-        let write = self.io.write_all(bytes);
+    /// Writes every part, in order, with as few syscalls as the socket allows.
+    async fn write(&mut self, parts: &[&[u8]]) -> Result<(), ()> {
+        let write = write_all_vectored(&mut self.io, parts);
         match self.ctx.timeouts.socket {
             Some(limit) => match tokio::time::timeout(limit, write).await {
                 Ok(result) => result.map_err(drop),
@@ -347,6 +397,38 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
             None => write.await.map_err(drop),
         }
     }
+}
+
+/// Reads once: with `direct > 0` at most that many bytes to the end of `direct_out`, otherwise
+/// about `size` bytes into `input`. Says how many, and whether they went direct. Cancel-safe.
+async fn read_some<S: AsyncRead + Unpin>(
+    io: &mut S,
+    input: &mut InputBuffer,
+    direct_out: Option<&mut Vec<u8>>,
+    direct: usize,
+    size: usize,
+) -> (std::io::Result<usize>, bool) {
+    match direct_out {
+        Some(out) if direct > 0 => {
+            out.reserve(direct.min(BODY_READ));
+            let room = (out.capacity() - out.len()).min(direct);
+            (io.take(room as u64).read_buf(out).await, true)
+        }
+        _ => (input.read_from(io, size).await, false),
+    }
+}
+
+async fn write_all_vectored<S: AsyncWrite + Unpin>(io: &mut S, parts: &[&[u8]]) -> std::io::Result<()> {
+    let mut slices: Vec<IoSlice<'_>> = parts.iter().filter(|part| !part.is_empty()).map(|part| IoSlice::new(part)).collect();
+    let mut slices = &mut slices[..];
+    while !slices.is_empty() {
+        let n = io.write_vectored(slices).await?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::WriteZero.into());
+        }
+        IoSlice::advance_slices(&mut slices, n);
+    }
+    Ok(())
 }
 
 /// `method \0 target \0 <peer> ( \0 name \0 value )*` (BRIDGE.md, REQUEST).

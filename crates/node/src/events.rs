@@ -10,8 +10,18 @@ use std::sync::Mutex;
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 
-/// The JS function that receives batches: called with one Buffer, its result ignored.
-pub type BatchFunction = ThreadsafeFunction<(), Unknown<'static>, Buffer, Status, false>;
+/// What one wake hands to JS: the encoded events, and the large payloads they refer to.
+pub type BatchArgs = FnArgs<(Buffer, Option<Vec<Buffer>>)>;
+
+/// The JS function that receives batches, its result ignored.
+pub type BatchFunction = ThreadsafeFunction<(), Unknown<'static>, BatchArgs, Status, false>;
+
+/// DATA payloads at least this large travel beside the batch as Buffers of their own, so they
+/// are not copied into it.
+const OUT_OF_BAND_MIN: usize = 16 * 1024;
+/// DATA flag bits (BRIDGE.md).
+const DATA_END: u8 = 1;
+const DATA_OUT_OF_BAND: u8 = 2;
 
 #[derive(Clone, Copy)]
 #[repr(u8)]
@@ -44,13 +54,14 @@ pub struct EventQueue {
 
 struct Inner {
     pending: Vec<u8>,
+    payloads: Vec<Vec<u8>>,
     /// Taken out once SERVER_CLOSED is queued: releasing it lets the Node event loop exit.
     wake: Option<BatchFunction>,
 }
 
 impl EventQueue {
     pub fn new() -> Self {
-        EventQueue { inner: Mutex::new(Inner { pending: Vec::with_capacity(16 * 1024), wake: None }) }
+        EventQueue { inner: Mutex::new(Inner { pending: Vec::with_capacity(16 * 1024), payloads: Vec::new(), wake: None }) }
     }
 
     /// The wake is built from a callback that drains this queue, so it is set after creation.
@@ -59,14 +70,18 @@ impl EventQueue {
     }
 
     /// Everything queued so far, for the JS thread. Called by the wake itself.
-    pub fn take_batch(&self) -> Vec<u8> {
-        let mut inner = self.inner.lock().expect("event queue poisoned");
-        std::mem::take(&mut inner.pending)
+    pub fn take_batch(&self) -> BatchArgs {
+        let (batch, payloads) = {
+            let mut inner = self.inner.lock().expect("event queue poisoned");
+            (std::mem::take(&mut inner.pending), std::mem::take(&mut inner.payloads))
+        };
+        let payloads = (!payloads.is_empty()).then(|| payloads.into_iter().map(Buffer::from).collect());
+        FnArgs::from((Buffer::from(batch), payloads))
     }
 
     /// Encodes a REQUEST. `write_text` appends the NUL-separated text, `body` is the prefix.
     pub fn request(&self, conn: u32, flags: u32, write_text: impl FnOnce(&mut Vec<u8>), body: &[u8]) {
-        self.push(|out| {
+        self.push(|out, _| {
             header(out, Kind::Request, conn);
             out.extend_from_slice(&flags.to_le_bytes());
             let len_at = out.len();
@@ -78,38 +93,48 @@ impl EventQueue {
         });
     }
 
-    pub fn data(&self, conn: u32, end: bool, data: &[u8]) {
-        self.push(|out| {
-            header(out, Kind::Data, conn);
-            out.push(u8::from(end));
-            bytes(out, data);
-        });
+    pub fn data(&self, conn: u32, end: bool, data: Vec<u8>) {
+        let end = if end { DATA_END } else { 0 };
+        if data.len() < OUT_OF_BAND_MIN {
+            self.push(|out, _| {
+                header(out, Kind::Data, conn);
+                out.push(end);
+                bytes(out, &data);
+            });
+        } else {
+            self.push(|out, payloads| {
+                header(out, Kind::Data, conn);
+                out.push(end | DATA_OUT_OF_BAND);
+                out.extend_from_slice(&(payloads.len() as u32).to_le_bytes());
+                payloads.push(data);
+            });
+        }
     }
 
     pub fn error(&self, conn: u32, message: &str) {
-        self.push(|out| {
+        self.push(|out, _| {
             header(out, Kind::Error, conn);
             bytes(out, message.as_bytes());
         });
     }
 
     pub fn drain(&self, conn: u32) {
-        self.push(|out| header(out, Kind::Drain, conn));
+        self.push(|out, _| header(out, Kind::Drain, conn));
     }
 
     pub fn done(&self, conn: u32, ok: bool) {
-        self.push(|out| {
+        self.push(|out, _| {
             header(out, Kind::Done, conn);
             out.push(u8::from(ok));
         });
     }
 
     pub fn closed(&self, conn: u32) {
-        self.push(|out| header(out, Kind::Closed, conn));
+        self.push(|out, _| header(out, Kind::Closed, conn));
     }
 
     pub fn log(&self, line: &str) {
-        self.push(|out| {
+        self.push(|out, _| {
             header(out, Kind::Log, 0);
             bytes(out, line.as_bytes());
         });
@@ -127,10 +152,11 @@ impl EventQueue {
         }
     }
 
-    fn push(&self, encode: impl FnOnce(&mut Vec<u8>)) {
+    fn push(&self, encode: impl FnOnce(&mut Vec<u8>, &mut Vec<Vec<u8>>)) {
         let mut inner = self.inner.lock().expect("event queue poisoned");
         let was_empty = inner.pending.is_empty();
-        encode(&mut inner.pending);
+        let Inner { pending, payloads, .. } = &mut *inner;
+        encode(pending, payloads);
         if was_empty {
             if let Some(wake) = &inner.wake {
                 wake.call((), ThreadsafeFunctionCallMode::NonBlocking);

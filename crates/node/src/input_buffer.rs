@@ -2,13 +2,15 @@
 //!
 //! Consuming moves a start offset instead of shifting bytes, so a pipelined burst of small
 //! requests is parsed without a copy per request; the unread tail is moved to the front only
-//! when the buffer needs room.
+//! when the buffer needs room. Heads are read 16 KiB at a time; bodies in larger reads, and the
+//! buffer shrinks back afterwards so that idle connections stay small.
 
 use std::io;
 
 use tokio::io::{AsyncRead, AsyncReadExt};
 
-const READ_SIZE: usize = 16 * 1024;
+pub const HEAD_READ: usize = 16 * 1024;
+pub const BODY_READ: usize = 64 * 1024;
 
 pub struct InputBuffer {
     bytes: Vec<u8>,
@@ -17,15 +19,19 @@ pub struct InputBuffer {
 
 impl InputBuffer {
     pub fn new() -> Self {
-        InputBuffer { bytes: Vec::with_capacity(READ_SIZE), start: 0 }
+        InputBuffer { bytes: Vec::with_capacity(HEAD_READ), start: 0 }
     }
 
     pub fn data(&self) -> &[u8] {
         &self.bytes[self.start..]
     }
 
+    pub fn len(&self) -> usize {
+        self.bytes.len() - self.start
+    }
+
     pub fn is_empty(&self) -> bool {
-        self.start == self.bytes.len()
+        self.len() == 0
     }
 
     pub fn consume(&mut self, n: usize) {
@@ -37,13 +43,22 @@ impl InputBuffer {
         }
     }
 
-    /// Reads once from `io`; `Ok(0)` is end of stream. Cancel-safe, for use in `select!`.
-    pub async fn read_from<S: AsyncRead + Unpin>(&mut self, io: &mut S) -> io::Result<usize> {
-        if self.bytes.capacity() - self.bytes.len() < READ_SIZE / 4 {
+    /// Reads once from `io`, up to about `size` bytes; `Ok(0)` is end of stream. Cancel-safe,
+    /// for use in `select!`.
+    pub async fn read_from<S: AsyncRead + Unpin>(&mut self, io: &mut S, size: usize) -> io::Result<usize> {
+        if self.bytes.capacity() - self.bytes.len() < size / 4 {
             self.bytes.drain(..self.start);
             self.start = 0;
-            self.bytes.reserve(READ_SIZE);
+            self.bytes.reserve(size);
         }
         io.read_buf(&mut self.bytes).await
+    }
+
+    /// Gives back what a large body read grew, once the buffer is empty again.
+    pub fn shrink(&mut self) {
+        if self.is_empty() && self.bytes.capacity() > HEAD_READ {
+            self.bytes = Vec::with_capacity(HEAD_READ);
+            self.start = 0;
+        }
     }
 }

@@ -11,12 +11,6 @@ pub enum RequestBody {
     Failed(String),
 }
 
-/// What one `take` produced. `bytes` empty and `end` false: more input is needed.
-pub struct Taken {
-    pub bytes: Vec<u8>,
-    pub end: bool,
-}
-
 impl RequestBody {
     pub fn new(framing: BodyFraming) -> Self {
         match framing {
@@ -26,31 +20,67 @@ impl RequestBody {
         }
     }
 
-    /// Takes up to `max` decoded body bytes from `input`.
-    pub fn take(&mut self, input: &mut InputBuffer, max: usize) -> Result<Taken, String> {
+    /// Moves up to `max` decoded body bytes from `input` to the end of `out`; true once the
+    /// body is complete.
+    pub fn take_into(&mut self, input: &mut InputBuffer, out: &mut Vec<u8>, max: usize) -> Result<bool, String> {
         match self {
             RequestBody::Length { remaining } => {
                 let n = (*remaining).min(input.data().len() as u64).min(max as u64) as usize;
-                let bytes = input.data()[..n].to_vec();
+                out.extend_from_slice(&input.data()[..n]);
                 input.consume(n);
                 *remaining -= n as u64;
-                Ok(Taken { bytes, end: *remaining == 0 })
+                Ok(*remaining == 0)
+            }
+            RequestBody::Chunked(decoder) => match decoder.decode(input.data(), out, max) {
+                Ok(decoded) => {
+                    input.consume(decoded.consumed);
+                    Ok(decoded.done)
+                }
+                Err(err) => {
+                    let message = format!("malformed chunked request body: {err}");
+                    *self = RequestBody::Failed(message.clone());
+                    Err(message)
+                }
+            },
+            RequestBody::Failed(message) => Err(message.clone()),
+        }
+    }
+
+    /// The whole body, when it is already in `input` and at most `max` bytes; otherwise `None`,
+    /// and nothing is consumed (a body that JS reads in parts is better read in one piece).
+    pub fn take_whole(&mut self, input: &mut InputBuffer, max: usize) -> Option<Vec<u8>> {
+        let mut whole = Vec::new();
+        match self {
+            RequestBody::Length { remaining } => {
+                let length = usize::try_from(*remaining).ok().filter(|&n| n <= max && n <= input.len())?;
+                whole.extend_from_slice(&input.data()[..length]);
+                input.consume(length);
+                *remaining = 0;
             }
             RequestBody::Chunked(decoder) => {
-                let mut bytes = Vec::new();
-                match decoder.decode(input.data(), &mut bytes, max) {
-                    Ok(decoded) => {
-                        input.consume(decoded.consumed);
-                        Ok(Taken { bytes, end: decoded.done })
-                    }
-                    Err(err) => {
-                        let message = format!("malformed chunked request body: {err}");
-                        *self = RequestBody::Failed(message.clone());
-                        Err(message)
-                    }
-                }
+                let mut trial = *decoder;
+                let decoded = trial.decode(input.data(), &mut whole, max).ok().filter(|decoded| decoded.done)?;
+                input.consume(decoded.consumed);
+                *decoder = trial;
             }
-            RequestBody::Failed(message) => Err(message.clone()),
+            RequestBody::Failed(_) => return None,
+        }
+        Some(whole)
+    }
+
+    /// Body bytes still expected, for a Content-Length body. Such bytes need no decoding, so
+    /// they may be read from the socket straight to where JS will get them.
+    pub fn remaining_length(&self) -> Option<u64> {
+        match self {
+            RequestBody::Length { remaining } => Some(*remaining),
+            _ => None,
+        }
+    }
+
+    /// `n` bytes of a Content-Length body were read past the input buffer.
+    pub fn took_directly(&mut self, n: usize) {
+        if let RequestBody::Length { remaining } = self {
+            *remaining -= n as u64;
         }
     }
 
@@ -62,12 +92,13 @@ impl RequestBody {
             *remaining -= n;
             return Ok(*remaining == 0);
         }
+        let mut scratch = Vec::new();
         loop {
-            let taken = self.take(input, usize::MAX)?;
-            if taken.end {
+            scratch.clear();
+            if self.take_into(input, &mut scratch, 64 * 1024)? {
                 return Ok(true);
             }
-            if taken.bytes.is_empty() {
+            if scratch.is_empty() {
                 return Ok(false);
             }
         }

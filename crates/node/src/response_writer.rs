@@ -1,6 +1,10 @@
-//! Frames the body of one response as the JS side asked (`Framing`) into an output buffer.
+//! Frames the body of one response as the JS side asked (`Framing`).
+//!
+//! It decides what goes around and how much of each body write reaches the wire; the bytes
+//! themselves are written by the connection, so that a large body is never copied to add a
+//! chunk size line.
 
-use ferrowsgi_http::{chunk_size_line, CHUNK_END, LAST_CHUNK};
+use ferrowsgi_http::{chunk_size_line, ChunkSizeLine, CHUNK_END, LAST_CHUNK};
 
 use crate::command::Framing;
 
@@ -10,42 +14,42 @@ pub struct ResponseWriter {
     sent: u64,
 }
 
+/// How one body write goes on the wire: `prefix`, the first `len` bytes of the body, `suffix`.
+pub struct BodyFrame {
+    pub prefix: Option<ChunkSizeLine>,
+    pub len: usize,
+    pub suffix: &'static [u8],
+}
+
+/// How the response ends: `trailer` is written last; `reusable` says whether the connection
+/// can carry another request afterwards.
+pub struct BodyEnd {
+    pub trailer: &'static [u8],
+    pub reusable: bool,
+}
+
 impl ResponseWriter {
     pub fn new(framing: Framing) -> Self {
         ResponseWriter { framing, sent: 0 }
     }
 
-    pub fn body(&mut self, body: &[u8], out: &mut Vec<u8>) {
-        match self.framing {
-            Framing::Length(length) => {
-                let room = length.saturating_sub(self.sent).min(body.len() as u64) as usize;
-                out.extend_from_slice(&body[..room]);
-                self.sent += room as u64;
-            }
-            Framing::Chunked if !body.is_empty() => {
-                out.extend_from_slice(&chunk_size_line(body.len()));
-                out.extend_from_slice(body);
-                out.extend_from_slice(CHUNK_END);
-                self.sent += body.len() as u64;
-            }
-            Framing::Chunked | Framing::Bodiless => {}
-            Framing::UntilClose => {
-                out.extend_from_slice(body);
-                self.sent += body.len() as u64;
-            }
-        }
+    pub fn frame(&mut self, body_len: usize) -> BodyFrame {
+        let (prefix, len, suffix) = match self.framing {
+            Framing::Length(length) => (None, length.saturating_sub(self.sent).min(body_len as u64) as usize, &[][..]),
+            Framing::Chunked if body_len > 0 => (Some(chunk_size_line(body_len)), body_len, CHUNK_END),
+            Framing::Chunked | Framing::Bodiless => (None, 0, &[][..]),
+            Framing::UntilClose => (None, body_len, &[][..]),
+        };
+        self.sent += len as u64;
+        BodyFrame { prefix, len, suffix }
     }
 
-    /// Ends the body; returns whether the connection can carry another request afterwards.
-    pub fn end(&mut self, out: &mut Vec<u8>) -> bool {
+    pub fn end(&self) -> BodyEnd {
         match self.framing {
-            Framing::Length(length) => self.sent == length,
-            Framing::Chunked => {
-                out.extend_from_slice(LAST_CHUNK);
-                true
-            }
-            Framing::UntilClose => false,
-            Framing::Bodiless => true,
+            Framing::Length(length) => BodyEnd { trailer: &[], reusable: self.sent == length },
+            Framing::Chunked => BodyEnd { trailer: LAST_CHUNK, reusable: true },
+            Framing::UntilClose => BodyEnd { trailer: &[], reusable: false },
+            Framing::Bodiless => BodyEnd { trailer: &[], reusable: true },
         }
     }
 }

@@ -10,8 +10,8 @@ use napi_derive::napi;
 use tokio::sync::{watch, Semaphore};
 
 use crate::accept::accept_loop;
-use crate::command::{write_flags, Command, Framing};
-use crate::events::EventQueue;
+use crate::command::{write_flags, BodyBytes, Command, Framing};
+use crate::events::{BatchArgs, EventQueue};
 use crate::listener::NativeListener;
 use crate::registry::Registry;
 use crate::runtime::runtime;
@@ -38,7 +38,7 @@ fn millis(ms: u32) -> Option<Duration> {
 #[napi]
 impl NativeServer {
     #[napi(constructor)]
-    pub fn new(listener: &NativeListener, on_events: Function<Buffer, Unknown<'static>>, options: NativeServerOptions) -> Result<Self> {
+    pub fn new(listener: &NativeListener, on_events: Function<BatchArgs, Unknown<'static>>, options: NativeServerOptions) -> Result<Self> {
         if options.max_requests == 0 || options.url_length_limit == 0 {
             return Err(Error::from_reason("maxRequests and urlLengthLimit must be at least 1"));
         }
@@ -47,7 +47,7 @@ impl NativeServer {
         let wake = on_events
             .build_threadsafe_function::<()>()
             .callee_handled::<false>()
-            .build_callback(move |_| Ok(Buffer::from(drained.take_batch())))?;
+            .build_callback(move |_| Ok(drained.take_batch()))?;
         events.set_wake(wake);
         let socket = listener.take()?;
         let limits = Limits { request_line: options.url_length_limit as usize, ..Limits::default() };
@@ -68,22 +68,22 @@ impl NativeServer {
     }
 
     #[napi]
-    pub fn respond(&self, conn: u32, head: JsString, framing: i64, body: Option<Either<JsString, BufferSlice>>, flags: u32) -> Result<bool> {
+    pub fn respond(&self, env: Env, conn: u32, head: JsString, framing: i64, body: Option<Either<JsString, BufferSlice>>, flags: u32) -> Result<bool> {
         let Some(handle) = self.ctx.registry.get(conn) else { return Ok(true) };
         let framing = Framing::from_js(framing).ok_or_else(|| Error::from_reason(format!("invalid framing {framing}")))?;
         let head = head.into_latin1()?.take();
         let body = match body {
-            Some(body) => body_bytes(body)?,
-            None => Vec::new(),
+            Some(body) => body_bytes(&env, body)?,
+            None => BodyBytes::Copied(Vec::new()),
         };
         let len = body.len();
         Ok(handle.send(Command::Respond { head, framing, body, flags }, len))
     }
 
     #[napi]
-    pub fn write(&self, conn: u32, body: Either<JsString, BufferSlice>, flags: u32) -> Result<bool> {
+    pub fn write(&self, env: Env, conn: u32, body: Either<JsString, BufferSlice>, flags: u32) -> Result<bool> {
         let Some(handle) = self.ctx.registry.get(conn) else { return Ok(true) };
-        let body = body_bytes(body)?;
+        let body = body_bytes(&env, body)?;
         let len = body.len();
         Ok(handle.send(Command::Write { body, flags: flags & (write_flags::END | write_flags::KEEP_ALIVE | write_flags::NOTIFY) }, len))
     }
@@ -97,9 +97,9 @@ impl NativeServer {
     }
 
     #[napi]
-    pub fn read(&self, conn: u32, max: u32) {
+    pub fn read(&self, conn: u32, max: u32, fill: bool) {
         if let Some(handle) = self.ctx.registry.get(conn) {
-            handle.send(Command::Read(max as usize), 0);
+            handle.send(Command::Read { max: max.max(1) as usize, fill }, 0);
         }
     }
 
@@ -143,9 +143,14 @@ fn advance(state: &mut Lifecycle, to: Lifecycle) -> bool {
     }
 }
 
-fn body_bytes(body: Either<JsString, BufferSlice>) -> Result<Vec<u8>> {
+/// Buffers at least this large are written from the JS memory instead of being copied: holding
+/// a reference costs more than copying a small buffer, and less than copying a large one.
+const SHARE_MIN: usize = 64 * 1024;
+
+fn body_bytes(env: &Env, body: Either<JsString, BufferSlice>) -> Result<BodyBytes> {
     Ok(match body {
-        Either::A(text) => text.into_utf8()?.take(),
-        Either::B(bytes) => bytes.to_vec(),
+        Either::A(text) => BodyBytes::Copied(text.into_utf8()?.take()),
+        Either::B(bytes) if bytes.len() >= SHARE_MIN => BodyBytes::Shared(bytes.into_buffer(env)?),
+        Either::B(bytes) => BodyBytes::Copied(bytes.to_vec()),
     })
 }
