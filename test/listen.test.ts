@@ -187,13 +187,13 @@ describe('server() and the state of its listener', () => {
   it('a closed listener given to server() throws', () => {
     const l = listen(['127.0.0.1', 0]);
     l.close();
-    expect(() => trackServer(server(l, app))).toThrow();
+    expect(() => trackServer(server(l, app))).toThrow(/listener.*closed/i);
   });
 
   it('an already-served listener given to server() throws, and the first server keeps serving', async () => {
     const l = track(listen(['127.0.0.1', 0]));
     const served = await serveOn(l, helloApp);
-    expect(() => trackServer(server(l, app))).toThrow();
+    expect(() => trackServer(server(l, app))).toThrow(/listener.*served/i);
     expect(await getHello(served.port)).toBe('hello world');
   });
 });

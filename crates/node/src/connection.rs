@@ -142,8 +142,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
             } else if *self.lifecycle.borrow() != Lifecycle::Running {
                 return None;
             }
-            // Before the first byte of a head the keep-alive limit applies, after it the header one.
-            let deadline = if self.input.is_empty() { idle_deadline } else { head_deadline };
+            // Before the first byte of a head the keep-alive limit applies, after it the header
+            // one; and no read may stall longer than the socket timeout.
+            let phase_deadline = if self.input.is_empty() { idle_deadline } else { head_deadline };
+            let deadline = earliest(phase_deadline, timeouts.socket.map(|t| Instant::now() + t));
             tokio::select! {
                 read = self.input.read_from(&mut self.io, HEAD_READ) => match read {
                     Ok(0) | Err(_) => return None,
@@ -444,6 +446,13 @@ fn encode_request_text(out: &mut Vec<u8>, head: &RequestHead<'_, '_>, peer: &[u8
         out.extend_from_slice(header.name.as_bytes());
         out.push(0);
         out.extend_from_slice(header.value);
+    }
+}
+
+fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }
 
