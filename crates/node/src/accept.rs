@@ -65,11 +65,11 @@ async fn accept_one(acceptor: &Acceptor, ctx: &Arc<ServerContext>, alive: &mpsc:
         Acceptor::Tcp(listener) => listener.accept().await.map(|(stream, remote)| {
             let _ = stream.set_nodelay(true);
             let peer = tcp_peer(remote, stream.local_addr().ok());
-            tokio::spawn(Connection::new(stream, peer, ctx.clone(), alive.clone()).run());
+            tokio::spawn(Connection::shared(stream, peer, ctx.clone(), alive.clone()).run());
         }),
         Acceptor::Unix(listener, _) => listener.accept().await.map(|(stream, _)| {
             let peer = Peer { text: b"unix\0\0unix\0".to_vec(), tls: false, remote: "unix".to_owned() };
-            tokio::spawn(Connection::new(stream, peer, ctx.clone(), alive.clone()).run());
+            tokio::spawn(Connection::shared(stream, peer, ctx.clone(), alive.clone()).run());
         }),
     };
     if let Err(err) = result {

@@ -1,4 +1,7 @@
-//! The JS → Rust half of the bridge: what the JS thread asks a connection task to do.
+//! What the JS thread asks of a connection: the framing it chose, and the commands that reach
+//! the connection task.
+
+use crate::outgoing::Outgoing;
 
 /// How the response body is delimited on the wire (the `framing` argument of `respond`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,10 +52,18 @@ impl std::ops::Deref for BodyBytes {
     }
 }
 
+/// How a response ended, as decided on the JS thread.
+#[derive(Clone, Copy)]
+pub struct End {
+    /// The client may send another request on this connection.
+    pub keep_alive: bool,
+    /// Send DONE once the last byte is written.
+    pub notify: bool,
+}
+
 pub enum Command {
-    Respond { head: Vec<u8>, framing: Framing, body: BodyBytes, flags: u32 },
-    Write { body: BodyBytes, flags: u32 },
-    Interim(Vec<u8>),
+    /// Write these bytes (what the JS thread could not write itself), then end if `end`.
+    Send { out: Outgoing, end: Option<End> },
     /// Up to `max` body bytes; with `fill`, not before `max` are there or the body ended.
     Read { max: usize, fill: bool },
     Rearm,

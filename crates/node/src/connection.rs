@@ -4,7 +4,6 @@
 //! The task owns the socket. JS reaches it only through `Command`s, and hears from it only
 //! through the event queue, so no socket state is shared between threads.
 
-use std::io::IoSlice;
 use std::sync::Arc;
 
 use ferrowsgi_http::{parse_request_head, BodyFraming, HeadError, Parsed, RequestHead, Version, MAX_HEADERS};
@@ -13,22 +12,20 @@ use tokio::sync::mpsc::{Sender, UnboundedReceiver};
 use tokio::sync::watch;
 use tokio::time::{sleep_until, Instant};
 
-use crate::command::{write_flags, Command};
+use crate::command::Command;
 use crate::events::request_flags;
 use crate::input_buffer::{InputBuffer, BODY_READ, HEAD_READ};
-use crate::registry::ConnHandle;
+use crate::conn_handle::ConnHandle;
 use crate::request_body::RequestBody;
-use crate::response_writer::ResponseWriter;
+use crate::outgoing::Outgoing;
 use crate::server_context::{Lifecycle, ServerContext};
+use crate::shared_stream::{DirectWrite, ReadyStream, SharedStream};
 
 /// A body up to this size that arrived with its head travels with the REQUEST, so it needs no
 /// `read` round trip.
 const BODY_PREFIX_MAX: usize = 64 * 1024;
 /// How much of a pipelined next request is buffered while the current one is in progress.
 const LOOKAHEAD_MAX: usize = 64 * 1024;
-/// Bodies up to this size are copied next to the head and written in one piece; larger ones
-/// are written from where they are, with vectored writes.
-const COPY_MAX: usize = 16 * 1024;
 
 /// A `read` from JS being gathered.
 struct PendingRead {
@@ -62,8 +59,6 @@ pub struct Connection<S> {
     input: InputBuffer,
     /// The REQUEST text under construction (reused between requests).
     text: Vec<u8>,
-    /// Bytes on their way to the socket (reused between writes).
-    output: Vec<u8>,
     /// Held while the task runs: the server's close waits until every sender is gone.
     _alive: Sender<()>,
 }
@@ -74,9 +69,23 @@ struct RequestStart {
     framing: BodyFraming,
 }
 
+impl<T: ReadyStream> Connection<SharedStream<T>> {
+    /// A connection over a plain socket, which the JS thread may write to directly.
+    pub fn shared(stream: T, peer: Peer, ctx: Arc<ServerContext>, alive: Sender<()>) -> Self {
+        let stream = Arc::new(stream);
+        let direct: Arc<dyn DirectWrite> = stream.clone();
+        Connection::open(SharedStream(stream), Some(direct), peer, ctx, alive)
+    }
+}
+
 impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
+    /// A connection over a stream only its task can use (TLS).
     pub fn new(io: S, peer: Peer, ctx: Arc<ServerContext>, alive: Sender<()>) -> Self {
-        let (handle, commands) = ctx.registry.open();
+        Connection::open(io, None, peer, ctx, alive)
+    }
+
+    fn open(io: S, direct: Option<Arc<dyn DirectWrite>>, peer: Peer, ctx: Arc<ServerContext>, alive: Sender<()>) -> Self {
+        let (handle, commands) = ctx.registry.open(direct, ctx.events.clone());
         let lifecycle = ctx.lifecycle.subscribe();
         Connection {
             io,
@@ -87,7 +96,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
             lifecycle,
             input: InputBuffer::new(),
             text: Vec::with_capacity(1024),
-            output: Vec::with_capacity(16 * 1024),
             _alive: alive,
         }
     }
@@ -201,7 +209,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
     /// Answers a head that breaks a rule, without involving JS, and logs why.
     async fn reject(&mut self, err: HeadError) {
         self.ctx.events.log(&format!("{} - rejected request: {}", self.peer.remote, err.reason()));
-        let _ = self.write(&[err.response()]).await;
+        let _ = self.write_out(&mut Outgoing::raw(err.response().to_vec())).await;
     }
 
     /// Waits for room under `maxSize`; `None` when the server is aborted meanwhile.
@@ -215,11 +223,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
 
     /// Carries out JS's commands for the current request until the response has ended.
     ///
-    /// Meanwhile the socket is watched: a reset is reported at once (CLOSED) rather than at the
-    /// next write, and bytes of a pipelined next request are buffered, up to a bound.
+    /// The JS thread usually writes the response itself and only flags its end (`take_ended`);
+    /// the task learns of it when the client's next request arrives, so a keep-alive exchange
+    /// needs no wake of this task at all. Meanwhile the socket is watched: a reset is reported
+    /// at once (CLOSED) rather than at the next write, and bytes of a pipelined next request are
+    /// buffered, up to a bound.
     async fn exchange(&mut self, body: &mut RequestBody) -> Outcome {
         let id = self.handle.id;
-        let mut response: Option<ResponseWriter> = None;
         let mut pending: Option<PendingRead> = None;
         let mut read_deadline = None;
         // A broken request body: the response may still be sent, then the connection closes.
@@ -227,6 +237,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         // The client shut down its side; it may still read the response.
         let mut peer_done = false;
         loop {
+            if self.handle.take_ended() {
+                return if body_failed { Outcome::Close } else { Outcome::KeepAlive };
+            }
             if let Some(read) = pending.as_mut() {
                 let room = read.max - read.bytes.len();
                 match body.take_into(&mut self.input, &mut read.bytes, room) {
@@ -259,31 +272,33 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
                 _ => 0,
             };
             let watch = direct == 0 && !peer_done && (pending.is_some() || self.input.len() < LOOKAHEAD_MAX);
+            // Without a next request to serve, a timer to start or a shutdown to carry out, the end
+            // of a response written by the JS thread can wait until the client speaks again.
+            let end_matters = !self.input.is_empty()
+                || peer_done
+                || self.ctx.timeouts.keepalive.is_some()
+                || *self.lifecycle.borrow() != Lifecycle::Running;
             tokio::select! {
                 biased;
                 command = self.commands.recv() => {
                     let Some(command) = command else { return Outcome::Close };
                     match command {
-                        Command::Respond { head, framing, body: bytes, flags } => {
-                            let mut writer = ResponseWriter::new(framing);
-                            self.output.extend_from_slice(&head);
-                            if let Some(outcome) = self.send(&mut writer, &bytes, flags, body_failed).await {
-                                return outcome;
+                        Command::Send { mut out, end } => {
+                            let queued = out.remaining();
+                            let written = self.write_out(&mut out).await;
+                            if self.handle.written(queued) {
+                                self.ctx.events.drain(id);
                             }
-                            response = Some(writer);
-                        }
-                        Command::Write { body: bytes, flags } => {
-                            // A write before `respond` would put body bytes on the wire without a
-                            // head: the JS side never does it, and it is dropped if it happens.
-                            let Some(mut writer) = response.take() else { continue };
-                            if let Some(outcome) = self.send(&mut writer, &bytes, flags, body_failed).await {
-                                return outcome;
-                            }
-                            response = Some(writer);
-                        }
-                        Command::Interim(head) => {
-                            if self.write(&[&head]).await.is_err() {
-                                return self.lost(pending.is_some());
+                            match end {
+                                None if written.is_err() => return self.lost(pending.is_some()),
+                                None => {}
+                                Some(end) => {
+                                    if end.notify {
+                                        self.ctx.events.done(id, written.is_ok());
+                                    }
+                                    let keep_alive = written.is_ok() && end.keep_alive && !body_failed;
+                                    return if keep_alive { Outcome::KeepAlive } else { Outcome::Close };
+                                }
                             }
                         }
                         Command::Read { max, fill } => {
@@ -296,6 +311,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
                         Command::Abort => return Outcome::Close,
                     }
                 }
+                () = self.handle.end_wake.notified(), if end_matters => {}
                 read = read_some(&mut self.io, &mut self.input, pending.as_mut().map(|read| &mut read.bytes), direct, read_size), if direct > 0 || watch => match read {
                     (Ok(0), _) if pending.is_some() => return self.lost(true),
                     (Ok(0), _) => peer_done = true,
@@ -312,51 +328,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
                     self.ctx.events.closed(id);
                     return Outcome::Close;
                 }
-                () = aborted(&mut self.lifecycle) => {
-                    self.ctx.events.closed(id);
-                    return Outcome::Close;
+                changed = self.lifecycle.changed() => {
+                    if changed.is_err() || *self.lifecycle.borrow() == Lifecycle::Aborting {
+                        self.ctx.events.closed(id);
+                        return Outcome::Close;
+                    }
                 }
             }
         }
-    }
-
-    /// Writes `self.output` (the head, if any) and one body write; `Some` once the exchange is over.
-    async fn send(&mut self, writer: &mut ResponseWriter, body: &[u8], flags: u32, body_failed: bool) -> Option<Outcome> {
-        let end = flags & write_flags::END != 0;
-        let frame = writer.frame(body.len());
-        let body = &body[..frame.len];
-        if let Some(prefix) = &frame.prefix {
-            self.output.extend_from_slice(prefix);
-        }
-        let ending = end.then(|| writer.end());
-        let trailer = ending.as_ref().map_or(&[][..], |ending| ending.trailer);
-        let written = if body.len() <= COPY_MAX {
-            // Small bodies: one buffer, one write.
-            self.output.extend_from_slice(body);
-            self.output.extend_from_slice(frame.suffix);
-            self.output.extend_from_slice(trailer);
-            let output = std::mem::take(&mut self.output);
-            let written = self.write(&[&output]).await;
-            self.output = output;
-            written
-        } else {
-            let output = std::mem::take(&mut self.output);
-            let written = self.write(&[&output, body, frame.suffix, trailer]).await;
-            self.output = output;
-            written
-        };
-        self.output.clear();
-        if self.handle.written(body.len()) {
-            self.ctx.events.drain(self.handle.id);
-        }
-        let Some(ending) = ending else {
-            return written.is_err().then(|| self.lost(false));
-        };
-        if flags & write_flags::NOTIFY != 0 {
-            self.ctx.events.done(self.handle.id, written.is_ok());
-        }
-        let keep_alive = written.is_ok() && ending.reusable && !body_failed && flags & write_flags::KEEP_ALIVE != 0;
-        Some(if keep_alive { Outcome::KeepAlive } else { Outcome::Close })
     }
 
     /// The connection failed while JS had the request: tell it, and end.
@@ -388,15 +367,20 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         }
     }
 
-    /// Writes every part, in order, with as few syscalls as the socket allows.
-    async fn write(&mut self, parts: &[&[u8]]) -> Result<(), ()> {
-        let write = write_all_vectored(&mut self.io, parts);
+    /// Writes the rest of `out`, with as few syscalls as the socket allows.
+    async fn write_out(&mut self, out: &mut Outgoing) -> Result<(), ()> {
+        let write = async {
+            while !out.is_done() {
+                match self.io.write_vectored(&out.slices()).await {
+                    Ok(0) | Err(_) => return Err(()),
+                    Ok(n) => out.advance(n),
+                }
+            }
+            Ok(())
+        };
         match self.ctx.timeouts.socket {
-            Some(limit) => match tokio::time::timeout(limit, write).await {
-                Ok(result) => result.map_err(drop),
-                Err(_) => Err(()),
-            },
-            None => write.await.map_err(drop),
+            Some(limit) => tokio::time::timeout(limit, write).await.unwrap_or(Err(())),
+            None => write.await,
         }
     }
 }
@@ -420,18 +404,6 @@ async fn read_some<S: AsyncRead + Unpin>(
     }
 }
 
-async fn write_all_vectored<S: AsyncWrite + Unpin>(io: &mut S, parts: &[&[u8]]) -> std::io::Result<()> {
-    let mut slices: Vec<IoSlice<'_>> = parts.iter().filter(|part| !part.is_empty()).map(|part| IoSlice::new(part)).collect();
-    let mut slices = &mut slices[..];
-    while !slices.is_empty() {
-        let n = io.write_vectored(slices).await?;
-        if n == 0 {
-            return Err(std::io::ErrorKind::WriteZero.into());
-        }
-        IoSlice::advance_slices(&mut slices, n);
-    }
-    Ok(())
-}
 
 /// `method \0 target \0 <peer> ( \0 name \0 value )*` (BRIDGE.md, REQUEST).
 fn encode_request_text(out: &mut Vec<u8>, head: &RequestHead<'_, '_>, peer: &[u8]) {

@@ -3,14 +3,17 @@
 
 mod accept;
 mod command;
+mod conn_handle;
 mod connection;
 mod events;
 mod input_buffer;
 mod listener;
 mod os_error;
+mod outgoing;
 mod registry;
 mod request_body;
 mod response_writer;
 mod runtime;
 mod server;
 mod server_context;
+mod shared_stream;

@@ -1,44 +1,15 @@
-//! Live connections by id, so that calls from JS reach the right connection task.
+//! Live connections by id, so that calls from JS reach the right connection.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
-use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
+use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
 
 use crate::command::Command;
-
-/// Above this many queued body bytes, `respond`/`write` tell JS to wait for DRAIN.
-pub const HIGH_WATER_MARK: usize = 64 * 1024;
-
-/// The JS-facing side of one connection.
-pub struct ConnHandle {
-    pub id: u32,
-    commands: UnboundedSender<Command>,
-    queued: AtomicUsize,
-    drain_wanted: AtomicBool,
-}
-
-impl ConnHandle {
-    /// Queues a command carrying `bytes` body bytes; false when JS should wait for DRAIN.
-    pub fn send(&self, command: Command, bytes: usize) -> bool {
-        let queued = self.queued.fetch_add(bytes, Ordering::AcqRel) + bytes;
-        // A closed channel means the task is gone; its CLOSED event tells JS.
-        let _ = self.commands.send(command);
-        if queued > HIGH_WATER_MARK {
-            self.drain_wanted.store(true, Ordering::Release);
-            false
-        } else {
-            true
-        }
-    }
-
-    /// Called by the task once `bytes` were written; true when a DRAIN event is due.
-    pub fn written(&self, bytes: usize) -> bool {
-        let left = self.queued.fetch_sub(bytes, Ordering::AcqRel) - bytes;
-        left <= HIGH_WATER_MARK && self.drain_wanted.swap(false, Ordering::AcqRel)
-    }
-}
+use crate::conn_handle::ConnHandle;
+use crate::events::EventQueue;
+use crate::shared_stream::DirectWrite;
 
 #[derive(Default)]
 pub struct Registry {
@@ -47,7 +18,7 @@ pub struct Registry {
 }
 
 impl Registry {
-    pub fn open(&self) -> (Arc<ConnHandle>, UnboundedReceiver<Command>) {
+    pub fn open(&self, direct: Option<Arc<dyn DirectWrite>>, events: Arc<EventQueue>) -> (Arc<ConnHandle>, UnboundedReceiver<Command>) {
         let (commands, receiver) = unbounded_channel();
         let mut live = self.live.lock().expect("registry poisoned");
         let id = loop {
@@ -58,12 +29,7 @@ impl Registry {
                 break id;
             }
         };
-        let handle = Arc::new(ConnHandle {
-            id,
-            commands,
-            queued: AtomicUsize::new(0),
-            drain_wanted: AtomicBool::new(false),
-        });
+        let handle = Arc::new(ConnHandle::new(id, commands, direct, events));
         live.insert(id, handle.clone());
         (handle, receiver)
     }

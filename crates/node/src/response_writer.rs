@@ -1,8 +1,7 @@
 //! Frames the body of one response as the JS side asked (`Framing`).
 //!
-//! It decides what goes around and how much of each body write reaches the wire; the bytes
-//! themselves are written by the connection, so that a large body is never copied to add a
-//! chunk size line.
+//! It decides what goes around and how much of each body write reaches the wire; `Outgoing`
+//! puts the pieces together, so that a large body is never copied to add a chunk size line.
 
 use ferrowsgi_http::{chunk_size_line, ChunkSizeLine, CHUNK_END, LAST_CHUNK};
 

@@ -10,7 +10,7 @@ use napi_derive::napi;
 use tokio::sync::{watch, Semaphore};
 
 use crate::accept::accept_loop;
-use crate::command::{write_flags, BodyBytes, Command, Framing};
+use crate::command::{BodyBytes, Command, Framing};
 use crate::events::{BatchArgs, EventQueue};
 use crate::listener::NativeListener;
 use crate::registry::Registry;
@@ -76,22 +76,20 @@ impl NativeServer {
             Some(body) => body_bytes(&env, body)?,
             None => BodyBytes::Copied(Vec::new()),
         };
-        let len = body.len();
-        Ok(handle.send(Command::Respond { head, framing, body, flags }, len))
+        Ok(handle.respond(head, framing, body, flags))
     }
 
     #[napi]
     pub fn write(&self, env: Env, conn: u32, body: Either<JsString, BufferSlice>, flags: u32) -> Result<bool> {
         let Some(handle) = self.ctx.registry.get(conn) else { return Ok(true) };
         let body = body_bytes(&env, body)?;
-        let len = body.len();
-        Ok(handle.send(Command::Write { body, flags: flags & (write_flags::END | write_flags::KEEP_ALIVE | write_flags::NOTIFY) }, len))
+        Ok(handle.write(body, flags))
     }
 
     #[napi]
     pub fn interim(&self, conn: u32, head: JsString) -> Result<()> {
         if let Some(handle) = self.ctx.registry.get(conn) {
-            handle.send(Command::Interim(head.into_latin1()?.take()), 0);
+            handle.interim(head.into_latin1()?.take());
         }
         Ok(())
     }
@@ -99,21 +97,21 @@ impl NativeServer {
     #[napi]
     pub fn read(&self, conn: u32, max: u32, fill: bool) {
         if let Some(handle) = self.ctx.registry.get(conn) {
-            handle.send(Command::Read { max: max.max(1) as usize, fill }, 0);
+            handle.command(Command::Read { max: max.max(1) as usize, fill });
         }
     }
 
     #[napi]
     pub fn rearm(&self, conn: u32) {
         if let Some(handle) = self.ctx.registry.get(conn) {
-            handle.send(Command::Rearm, 0);
+            handle.command(Command::Rearm);
         }
     }
 
     #[napi]
     pub fn abort(&self, conn: u32) {
         if let Some(handle) = self.ctx.registry.get(conn) {
-            handle.send(Command::Abort, 0);
+            handle.command(Command::Abort);
         }
     }
 
