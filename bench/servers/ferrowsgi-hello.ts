@@ -1,0 +1,14 @@
+// ferrowsgi serving the seed's hello world.
+import { listen, server } from 'ferrowsgi';
+import type { Environ, StartResponse } from 'ferrowsgi';
+import { announce, HOST, portFromEnv } from './announce.js';
+
+function helloWorld(_env: Environ, startResponse: StartResponse) {
+  startResponse('200 OK', [['Content-Type', 'text/plain']]);
+  return ['Hello, World!\r\n'];
+}
+
+// No access log: node:http writes none, and a line per request would measure the logging.
+const srv = server(listen([HOST, portFromEnv()]), helloWorld, { logOutput: false });
+await srv.listening;
+announce((srv.address as { port: number }).port);
