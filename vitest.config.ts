@@ -6,6 +6,8 @@ export default defineConfig({
     testTimeout: 20000,
     hookTimeout: 20000,
     pool: 'forks',
+    // upload-memory.test.ts measures live memory after explicit collections.
+    poolOptions: { forks: { execArgv: ['--expose-gc'] } },
     reporters: ['default'],
   },
 });
