@@ -1,6 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // Vite compiles .ts/.mts only by default; ts/native/package-root.cts is the loader's one .cts.
+  esbuild: { include: /\.[cm]?tsx?$/ },
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 20000,
