@@ -1,7 +1,8 @@
 // One request outside of wrk, to check that a server gives the answer the scenario expects
 // before its speed is measured: a fast wrong answer is no result. The request is written by hand
 // as wrk writes it (node's client would add a Connection header, and servers answer that).
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
+import { connect as connectTls, type TLSSocket } from 'node:tls';
 
 export interface ProbeRequest {
   method: string;
@@ -19,6 +20,8 @@ export interface ProbeResponse {
   /** Bytes of the status line and headers, final CRLF included. */
   headLength: number;
   body: Buffer;
+  /** For https: the protocol version and cipher agreed on, e.g. `TLSv1.3 TLS_AES_256_GCM_SHA384`. */
+  tls?: string;
 }
 
 const TIMEOUT_MS = 10_000;
@@ -51,7 +54,10 @@ function parseResponse(bytes: Buffer): ProbeResponse | undefined {
 export function probe(baseUrl: string, req: ProbeRequest): Promise<ProbeResponse> {
   const url = new URL(req.path, baseUrl);
   return new Promise((resolve, reject) => {
-    const socket = connect(Number(url.port), url.hostname);
+    const socket: Socket = url.protocol === 'https:'
+      // The certificate is the run's own throwaway one: what is checked here is the answer, not the chain.
+      ? connectTls({ host: url.hostname, port: Number(url.port), rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] })
+      : connect(Number(url.port), url.hostname);
     const chunks: Buffer[] = [];
     const fail = (err: Error): void => {
       socket.destroy();
@@ -70,6 +76,10 @@ export function probe(baseUrl: string, req: ProbeRequest): Promise<ProbeResponse
         return;
       }
       if (response !== undefined) {
+        if (url.protocol === 'https:') {
+          const tls = socket as TLSSocket;
+          response.tls = `${tls.getProtocol() ?? '?'} ${tls.getCipher().standardName}`;
+        }
         socket.destroy();
         resolve(response);
       }

@@ -28,12 +28,22 @@ export function cpuSeconds(pid: number): number | undefined {
 
 /** The process's peak resident set size (VmHWM) in bytes. */
 export function peakRssBytes(pid: number): number | undefined {
+  return statusKib(pid, 'VmHWM');
+}
+
+/** The process's resident set size now (VmRSS) in bytes. */
+export function rssBytes(pid: number): number | undefined {
+  return statusKib(pid, 'VmRSS');
+}
+
+/** A `kB` field of /proc/PID/status, in bytes. */
+function statusKib(pid: number, field: string): number | undefined {
   let status: string;
   try {
     status = readFileSync(`/proc/${pid}/status`, 'utf8');
   } catch {
     return undefined;
   }
-  const kib = /^VmHWM:\s+(\d+) kB$/m.exec(status)?.[1];
+  const kib = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(status)?.[1];
   return kib === undefined ? undefined : Number(kib) * 1024;
 }

@@ -10,6 +10,8 @@ export interface Run extends WrkResult {
 export interface Measured {
   scenario: string;
   server: string;
+  /** The server of the same scenario that `vs node` compares with. */
+  baseline: string;
   runs: Run[];
   /** undefined where /proc is not available. */
   peakRssBytes: number | undefined;
@@ -39,14 +41,14 @@ function cpuMicrosPerRequest(runs: Run[]): string {
   return requests === 0 ? 'n/a' : (cpu / requests * 1e6).toFixed(1);
 }
 
-const COLUMNS = ['scenario', 'server', 'req/s', 'p50', 'p99', 'vs node:http', 'CPU us/req', 'peak RSS', 'errors', 'req/s per round'];
+const COLUMNS = ['scenario', 'server', 'req/s', 'p50', 'p99', 'vs node', 'CPU us/req', 'peak RSS', 'errors', 'req/s per round'];
 /** Text columns are left-aligned, numbers right-aligned. */
 const LEFT = new Set(['scenario', 'server', 'req/s per round']);
 
-export function formatTable(measured: Measured[], baseline: string): string {
+export function formatTable(measured: Measured[]): string {
   const rows = measured.map((m) => {
     const rps = median(m.runs.map((run) => run.requestsPerSecond));
-    const base = measured.find((other) => other.scenario === m.scenario && other.server === baseline);
+    const base = measured.find((other) => other.scenario === m.scenario && other.server === m.baseline);
     const baseRps = base === undefined ? undefined : median(base.runs.map((run) => run.requestsPerSecond));
     return [
       m.scenario,

@@ -10,6 +10,7 @@ import { cpuSeconds, peakRssBytes } from './proc-stats.js';
 import { formatMicros, formatTable, type Measured } from './report.js';
 import { BASELINE, scenarios, type Scenario } from './scenarios.js';
 import { ServerProcess } from './server-process.js';
+import { soak } from './soak.js';
 import { runWrk, wrkVersion } from './wrk.js';
 
 /** What `import 'ferrowsgi'` loads in the server scripts. */
@@ -29,10 +30,10 @@ function select(names: string[]): Scenario[] {
   });
 }
 
-async function startServers(scenario: Scenario): Promise<ServerProcess[]> {
+async function startServers(scenario: Scenario, env: NodeJS.ProcessEnv): Promise<ServerProcess[]> {
   const started: ServerProcess[] = [];
   for (const spec of scenario.servers) {
-    const server = await ServerProcess.start(spec.name, spec.script);
+    const server = await ServerProcess.start(spec.name, spec.script, env);
     live.add(server);
     started.push(server);
   }
@@ -48,13 +49,23 @@ async function checkAnswers(scenario: Scenario, servers: ServerProcess[]): Promi
     if (problem !== undefined) throw new Error(`${scenario.name}: ${name} answers wrongly: ${problem}`);
     // The header names side by side show whether the peers really send the same bytes.
     const names = response.headers.map(([header]) => header).join(', ');
-    console.log(`  ${name} answers ${response.status} with ${names}: ${response.headLength} head bytes, ${response.body.length} body bytes`);
+    const over = response.tls === undefined ? '' : ` over ${response.tls}`;
+    console.log(`  ${name} answers ${response.status} with ${names}: ${response.headLength} head bytes, ${response.body.length} body bytes${over}`);
   }
 }
 
 async function measure(scenario: Scenario, options: BenchOptions): Promise<Measured[]> {
   console.log(`\n${scenario.name}`);
-  const servers = await startServers(scenario);
+  const prepared = scenario.prepare?.();
+  try {
+    return await measureServers(scenario, options, prepared?.env ?? {});
+  } finally {
+    prepared?.cleanup();
+  }
+}
+
+async function measureServers(scenario: Scenario, options: BenchOptions, env: NodeJS.ProcessEnv): Promise<Measured[]> {
+  const servers = await startServers(scenario, env);
   try {
     await checkAnswers(scenario, servers);
     const wrk = (server: ServerProcess, seconds: number) => runWrk({
@@ -65,7 +76,7 @@ async function measure(scenario: Scenario, options: BenchOptions): Promise<Measu
     }
 
     const measured: Measured[] = scenario.servers.map((spec) => ({
-      scenario: scenario.name, server: spec.name, runs: [], peakRssBytes: undefined,
+      scenario: scenario.name, server: spec.name, baseline: scenario.baseline ?? BASELINE, runs: [], peakRssBytes: undefined,
     }));
     for (let round = 0; round < options.rounds; round += 1) {
       const order = [...servers.keys()];
@@ -99,15 +110,27 @@ async function stopAll(): Promise<void> {
   live.clear();
 }
 
-async function main(): Promise<number> {
-  const options = parseOptions(process.argv.slice(2), process.env);
-  if (options === undefined) return 0;
-  const selected = select(options.scenarios);
+/** wrk's version line; throws when wrk or the built package is missing. */
+async function requireTools(): Promise<string> {
   const wrkVersionLine = await wrkVersion();
   if (wrkVersionLine === undefined) {
     throw new Error('wrk is not installed (Debian/Ubuntu: apt install wrk; macOS: brew install wrk)');
   }
   if (!existsSync(BUILT_PACKAGE)) throw new Error('ferrowsgi is not built: run `npm run build` first');
+  return wrkVersionLine;
+}
+
+async function main(): Promise<number> {
+  const argv = process.argv.slice(2);
+  // `npm run bench -- soak`: the memory and error soak (bench/soak.ts) instead of the comparison.
+  if (argv[0] === 'soak') {
+    if (!argv.includes('--help')) console.log(await requireTools());
+    return soak(argv.slice(1), live);
+  }
+  const options = parseOptions(argv, process.env);
+  if (options === undefined) return 0;
+  const selected = select(options.scenarios);
+  const wrkVersionLine = await requireTools();
 
   const cpu = cpus();
   console.log(`node ${process.version}, ${process.platform} ${process.arch}, ${cpu.length} x ${cpu[0]?.model.trim() ?? 'unknown CPU'}`);
@@ -119,8 +142,9 @@ async function main(): Promise<number> {
 
   const measured: Measured[] = [];
   for (const scenario of selected) measured.push(...(await measure(scenario, options)));
-  console.log(`\n${formatTable(measured, BASELINE)}`);
-  console.log('\nreq/s, p50 and p99 are medians over the rounds; CPU us/req is the server process\'s user+system time over all rounds.');
+  console.log(`\n${formatTable(measured)}`);
+  console.log('\nreq/s, p50 and p99 are medians over the rounds; vs node is req/s over that of node:http (node:https for HTTPS);');
+  console.log('CPU us/req is the server process\'s user+system time over all rounds.');
   return 0;
 }
 

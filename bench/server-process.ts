@@ -32,9 +32,9 @@ export class ServerProcess {
    * Runs `script` with node itself (not through npx or a shell, so that `pid` is the server's own
    * process and /proc/PID/stat counts only its CPU) and waits for its `listening on URL` line.
    */
-  static async start(name: string, script: string): Promise<ServerProcess> {
+  static async start(name: string, script: string, env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
     const child = spawn(process.execPath, ['--import', 'tsx', script], {
-      env: { ...process.env, PORT: '0', NO_COLOR: '1' },
+      env: { ...process.env, ...env, PORT: '0', NO_COLOR: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';

@@ -1,9 +1,12 @@
 // The seed's SSL example: the hello world over HTTPS, TLS terminated in the Rust core.
 // Run: npx tsx examples/ssl.ts [CERTFILE [KEYFILE]]
 // The paths come from the arguments, else from $CERTFILE and $KEYFILE, else the seed's
-// cert.crt and private.key in the current directory. For a self-signed pair to try it with:
-//   openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj /CN=localhost \
+// cert.crt and private.key in the current directory. For a self-signed pair to try it with
+// (README.md, "HTTPS"):
+//   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+//     -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
 //     -keyout private.key -out cert.crt
+//   curl --cacert cert.crt https://localhost:8090/
 import { server, listen, wrapSsl } from 'ferrowsgi';
 import type { Environ, StartResponse } from 'ferrowsgi';
 import { portFromEnv, runUntilSignal } from './support/run-until-signal.js';

@@ -52,6 +52,10 @@ export interface Environ {
   'wsgi.input_terminated': boolean;
   'eventlet.input': Input;
   'eventlet.posthooks': PostHook[];
+  /** `'on'` on a TLS connection (a listener from `wrapSsl`). */
+  HTTPS?: string;
+  /** The subject of the client's verified certificate, as Apache names and writes it: `CN=client,O=Example`. */
+  SSL_CLIENT_S_DN?: string;
   /** Set by the app to override `minimumChunkSize` for this response; read when the app returns. */
   'eventlet.minimum_write_chunk_size'?: number;
   [header: `HTTP_${string}`]: string | undefined;

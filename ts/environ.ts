@@ -4,7 +4,7 @@ import type { Environ } from './app.js';
 import type { Input } from './input.js';
 import { RequestFlag } from './native/binding.js';
 
-/** REQUEST text fields (BRIDGE.md): these six, then header name/value pairs. */
+/** REQUEST text fields (BRIDGE.md): these seven, then header name/value pairs. */
 export const Field = {
   Method: 0,
   Target: 1,
@@ -12,7 +12,9 @@ export const Field = {
   RemotePort: 3,
   LocalAddr: 4,
   LocalPort: 5,
-  FirstHeader: 6,
+  /** The subject of a verified TLS client certificate (UTF-8 in the latin-1 text), or ''. */
+  ClientSubject: 6,
+  FirstHeader: 7,
 } as const;
 
 /** The NUL-separated REQUEST text as fields; an indexOf loop is faster than `split('\0')` here. */
@@ -37,6 +39,8 @@ const PER_REQUEST_KEYS = new Set([
   'REQUEST_METHOD', 'SCRIPT_NAME', 'PATH_INFO', 'RAW_PATH_INFO', 'QUERY_STRING', 'CONTENT_TYPE', 'CONTENT_LENGTH',
   'SERVER_NAME', 'SERVER_PORT', 'SERVER_PROTOCOL', 'REMOTE_ADDR', 'REMOTE_PORT', 'GATEWAY_INTERFACE',
   'headers_raw', 'wsgi.input', 'eventlet.input', 'eventlet.posthooks',
+  // Who the client is comes from its certificate only, never from configuration.
+  'SSL_CLIENT_S_DN',
 ]);
 
 /** The `environ` option's entries that apply to every request, computed once per server. */
@@ -106,7 +110,12 @@ export function buildEnviron(
     'eventlet.input': input,
     'eventlet.posthooks': [],
   };
-  if (flags & RequestFlag.Tls) env.HTTPS = 'on';
+  if (flags & RequestFlag.Tls) {
+    env.HTTPS = 'on';
+    const subject = fields[Field.ClientSubject]!;
+    // Apache's and nginx's name for it; the core sends it as UTF-8 bytes.
+    if (subject !== '') env.SSL_CLIENT_S_DN = Buffer.from(subject, 'latin1').toString('utf8');
+  }
   for (let i = 0; i < defaults.length; i++) env[defaults[i]![0]] = defaults[i]![1];
 
   let sawContentType = false;

@@ -17,6 +17,7 @@ export interface ServerOptions {
   urlLengthLimit?: number;
   debug?: boolean;
   socketTimeout?: number | null;
+  headerTimeout?: number | false;
   capitalizeResponseHeaders?: boolean;
 }
 
@@ -41,13 +42,18 @@ export interface Settings {
   urlLengthLimit: number;
   debug: boolean;
   socketTimeoutMs: number;
+  /** From the first byte of a request head to its end; 0: no limit. */
+  headerTimeoutMs: number;
   capitalizeResponseHeaders: boolean;
 }
 
 const KNOWN = new Set([
   'log', 'environ', 'maxSize', 'maxHttpVersion', 'minimumChunkSize', 'logXForwardedFor', 'keepalive',
-  'logOutput', 'logFormat', 'urlLengthLimit', 'debug', 'socketTimeout', 'capitalizeResponseHeaders',
+  'logOutput', 'logFormat', 'urlLengthLimit', 'debug', 'socketTimeout', 'headerTimeout', 'capitalizeResponseHeaders',
 ]);
+
+/** Seconds a request head may take from its first byte to its end, unless `headerTimeout` says otherwise. */
+const DEFAULT_HEADER_TIMEOUT_SECONDS = 60;
 
 /** The bridge carries milliseconds as u32. */
 const MAX_SECONDS = 0xffffffff / 1000;
@@ -123,6 +129,11 @@ export function resolveOptions(options: ServerOptions | undefined): Settings {
     ? 0
     : Math.ceil(seconds('socketTimeout', socketTimeout) * 1000);
 
+  // Not in eventlet: without it a client sending a head one byte at a time (slowloris) holds
+  // its connection for as long as it likes whenever socketTimeout is unset.
+  const headerTimeout = o.headerTimeout === undefined ? DEFAULT_HEADER_TIMEOUT_SECONDS : o.headerTimeout;
+  const headerTimeoutMs = headerTimeout === false ? 0 : Math.ceil(seconds('headerTimeout', headerTimeout) * 1000);
+
   return {
     log: log as LogTarget,
     environ: environ as Record<string, unknown> | undefined,
@@ -138,6 +149,7 @@ export function resolveOptions(options: ServerOptions | undefined): Settings {
     urlLengthLimit: integer('urlLengthLimit', o.urlLengthLimit, 8192, 1),
     debug: boolean('debug', o.debug, true),
     socketTimeoutMs,
+    headerTimeoutMs,
     capitalizeResponseHeaders: boolean('capitalizeResponseHeaders', o.capitalizeResponseHeaders, true),
   };
 }

@@ -50,7 +50,7 @@ export class Server {
       urlLengthLimit: settings.urlLengthLimit,
       keepaliveTimeoutMs: settings.keepaliveTimeoutMs,
       socketTimeoutMs: settings.socketTimeoutMs,
-      headerTimeoutMs: 0,
+      headerTimeoutMs: settings.headerTimeoutMs,
     });
     router.native = this.#native;
     // The core accepts from construction on.

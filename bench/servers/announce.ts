@@ -6,6 +6,13 @@ export function portFromEnv(): number {
   return Number(process.env.PORT ?? 0);
 }
 
-export function announce(port: number): void {
-  console.log(`listening on http://${HOST}:${port}`);
+export function announce(port: number, scheme: 'http' | 'https' = 'http'): void {
+  console.log(`listening on ${scheme}://${HOST}:${port}`);
+}
+
+/** The certificate and key of the HTTPS scenario, which the harness makes for each run. */
+export function tlsFilesFromEnv(): { certfile: string; keyfile: string } {
+  const { CERTFILE: certfile, KEYFILE: keyfile } = process.env;
+  if (!certfile || !keyfile) throw new Error('CERTFILE and KEYFILE must name the certificate and key (bench/run.ts sets them)');
+  return { certfile, keyfile };
 }

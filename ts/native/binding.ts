@@ -9,6 +9,8 @@ export interface NativeListener {
   close(): void;
   isClosed(): boolean;
   isServed(): boolean;
+  /** Makes the listener serve TLS. Throws `cert: …`, `key: …` or `ca: …`, naming the input at fault. */
+  useTls(cert: Buffer, key: Buffer, ca: Buffer | null, requestCert: boolean): void;
 }
 
 export interface NativeServerOptions {

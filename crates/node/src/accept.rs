@@ -5,12 +5,16 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, UnixListener};
 use tokio::sync::mpsc;
+use tokio_rustls::TlsAcceptor;
 
 use crate::connection::{Connection, Peer};
-use crate::listener::BoundSocket;
+use crate::listener::{BoundSocket, Taken};
 use crate::server_context::{Lifecycle, ServerContext};
+use crate::shared_stream::ReadyStream;
+use crate::tls::{self, Handshake, PeekFirst, SharedTls};
 
 enum Acceptor {
     Tcp(TcpListener),
@@ -37,13 +41,14 @@ fn acceptor(socket: BoundSocket) -> io::Result<Acceptor> {
 }
 
 /// Accepts until the server stops, then waits for every connection to end and says so.
-pub async fn accept_loop(socket: BoundSocket, ctx: Arc<ServerContext>) {
+pub async fn accept_loop(taken: Taken, ctx: Arc<ServerContext>) {
     let mut lifecycle = ctx.lifecycle.subscribe();
     let (alive, mut all_gone) = mpsc::channel::<()>(1);
-    match acceptor(socket) {
+    let tls = taken.tls.map(TlsAcceptor::from);
+    match acceptor(taken.socket) {
         Ok(acceptor) => loop {
             tokio::select! {
-                () = accept_one(&acceptor, &ctx, &alive) => {}
+                () = accept_one(&acceptor, tls.as_ref(), &ctx, &alive) => {}
                 _ = lifecycle.wait_for(|state| *state != Lifecycle::Running) => {
                     if let Acceptor::Unix(_, path) = &acceptor {
                         // Like `net.Server`, remove the socket file so that the path can be bound again.
@@ -60,16 +65,15 @@ pub async fn accept_loop(socket: BoundSocket, ctx: Arc<ServerContext>) {
     ctx.events.server_closed();
 }
 
-async fn accept_one(acceptor: &Acceptor, ctx: &Arc<ServerContext>, alive: &mpsc::Sender<()>) {
+async fn accept_one(acceptor: &Acceptor, tls: Option<&TlsAcceptor>, ctx: &Arc<ServerContext>, alive: &mpsc::Sender<()>) {
     let result = match acceptor {
         Acceptor::Tcp(listener) => listener.accept().await.map(|(stream, remote)| {
             let _ = stream.set_nodelay(true);
-            let peer = tcp_peer(remote, stream.local_addr().ok());
-            tokio::spawn(Connection::shared(stream, peer, ctx.clone(), alive.clone()).run());
+            let addresses = Addresses::tcp(remote, stream.local_addr().ok());
+            start(stream, addresses, tls, ctx, alive);
         }),
         Acceptor::Unix(listener, _) => listener.accept().await.map(|(stream, _)| {
-            let peer = Peer { text: b"unix\0\0unix\0".to_vec(), tls: false, remote: "unix".to_owned() };
-            tokio::spawn(Connection::shared(stream, peer, ctx.clone(), alive.clone()).run());
+            start(stream, Addresses::unix(), tls, ctx, alive);
         }),
     };
     if let Err(err) = result {
@@ -80,12 +84,73 @@ async fn accept_one(acceptor: &Acceptor, ctx: &Arc<ServerContext>, alive: &mpsc:
     }
 }
 
-fn tcp_peer(remote: SocketAddr, local: Option<SocketAddr>) -> Peer {
-    let remote_ip = remote.ip().to_canonical().to_string();
-    let (local_ip, local_port) = match local {
-        Some(local) => (local.ip().to_canonical().to_string(), local.port().to_string()),
-        None => (String::new(), String::new()),
+/// Starts the task of one accepted connection.
+fn start<S>(stream: S, addresses: Addresses, tls: Option<&TlsAcceptor>, ctx: &Arc<ServerContext>, alive: &mpsc::Sender<()>)
+where
+    S: ReadyStream + PeekFirst + AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    match tls {
+        None => {
+            let peer = addresses.peer(false, "");
+            tokio::spawn(Connection::shared(stream, peer, ctx.clone(), alive.clone()).run());
+        }
+        Some(tls) => {
+            tokio::spawn(serve_tls(tls.clone(), stream, addresses, ctx.clone(), alive.clone()));
+        }
+    }
+}
+
+/// Runs the handshake in the connection's own task, then serves HTTP over TLS. Holding `alive`
+/// throughout makes the server's close wait for the handshake too.
+async fn serve_tls<S>(acceptor: TlsAcceptor, stream: S, addresses: Addresses, ctx: Arc<ServerContext>, alive: mpsc::Sender<()>)
+where
+    S: ReadyStream + PeekFirst + AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let mut lifecycle = ctx.lifecycle.subscribe();
+    let outcome = tokio::select! {
+        outcome = tls::handshake(&acceptor, stream) => outcome,
+        // A closing server drops connections still in their handshake, as it drops idle ones.
+        _ = lifecycle.wait_for(|state| *state != Lifecycle::Running) => return,
     };
-    let text = format!("{remote_ip}\0{}\0{local_ip}\0{local_port}", remote.port()).into_bytes();
-    Peer { text, tls: false, remote: remote_ip }
+    match outcome {
+        Handshake::Done(stream, subject) => {
+            let peer = addresses.peer(true, &subject);
+            let (socket, session) = stream.into_inner();
+            Connection::shared(SharedTls::new(socket, session), peer, ctx, alive).run().await;
+        }
+        Handshake::Gone => {}
+        Handshake::Failed(reason) => ctx.events.log(&format!("{} - TLS handshake failed: {reason}", addresses.remote)),
+    }
+}
+
+/// Where a connection comes from and arrives, as the REQUEST text shows them.
+struct Addresses {
+    /// `remote \0 port \0 local \0 port`
+    text: Vec<u8>,
+    /// The client address for log lines.
+    remote: String,
+}
+
+impl Addresses {
+    fn tcp(remote: SocketAddr, local: Option<SocketAddr>) -> Self {
+        let remote_ip = remote.ip().to_canonical().to_string();
+        let (local_ip, local_port) = match local {
+            Some(local) => (local.ip().to_canonical().to_string(), local.port().to_string()),
+            None => (String::new(), String::new()),
+        };
+        let text = format!("{remote_ip}\0{}\0{local_ip}\0{local_port}", remote.port()).into_bytes();
+        Addresses { text, remote: remote_ip }
+    }
+
+    fn unix() -> Self {
+        Addresses { text: b"unix\0\0unix\0".to_vec(), remote: "unix".to_owned() }
+    }
+
+    /// The peer fields of the REQUEST text end with the client certificate's subject (BRIDGE.md).
+    fn peer(self, tls: bool, client_subject: &str) -> Peer {
+        let mut text = self.text;
+        text.push(0);
+        text.extend_from_slice(client_subject.as_bytes());
+        Peer { text, tls, remote: self.remote }
+    }
 }

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::mpsc::UnboundedSender;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, OwnedSemaphorePermit};
 
 use crate::command::{write_flags, BodyBytes, Command, End, Framing};
 use crate::events::EventQueue;
@@ -42,6 +42,8 @@ struct Outbox {
     /// Bytes handed to the task and not yet written.
     queued: usize,
     drain_wanted: bool,
+    /// The request's place under `maxSize`, given back when its response ends.
+    permit: Option<OwnedSemaphorePermit>,
 }
 
 impl ConnHandle {
@@ -92,6 +94,14 @@ impl ConnHandle {
         due
     }
 
+    pub fn hold_permit(&self, permit: OwnedSemaphorePermit) {
+        self.outbox.lock().expect("outbox poisoned").permit = Some(permit);
+    }
+
+    pub fn release_permit(&self) {
+        self.outbox.lock().expect("outbox poisoned").permit = None;
+    }
+
     /// Whether the JS thread ended a keep-alive response by itself since the last call.
     pub fn take_ended(&self) -> bool {
         self.ended.swap(false, Ordering::AcqRel)
@@ -109,6 +119,7 @@ impl ConnHandle {
         });
         if end.is_some() {
             outbox.writer = None;
+            outbox.permit = None;
         }
         self.send(outbox, out, end)
     }

@@ -109,7 +109,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
     async fn serve(&mut self) {
         loop {
             let Some(start) = self.next_request().await else { return };
-            let Some(_permit) = self.acquire_permit().await else { return };
+            let Some(permit) = self.acquire_permit().await else { return };
+            // The request is in progress until its response ends, which the JS thread may see
+            // first: the handle holds the permit and gives it back at the end.
+            self.handle.hold_permit(permit);
             let mut body = RequestBody::new(start.framing);
             let mut flags = start.flags;
             let prefix = body.take_whole(&mut self.input, BODY_PREFIX_MAX);
@@ -119,7 +122,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
             let prefix = prefix.unwrap_or_default();
             let text = &self.text;
             self.ctx.events.request(self.handle.id, flags, |out| out.extend_from_slice(text), &prefix);
-            match self.exchange(&mut body).await {
+            let outcome = self.exchange(&mut body).await;
+            self.handle.release_permit();
+            match outcome {
                 Outcome::KeepAlive => {}
                 Outcome::Close => return,
             }
@@ -277,6 +282,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
             let end_matters = !self.input.is_empty()
                 || peer_done
                 || self.ctx.timeouts.keepalive.is_some()
+                || self.ctx.timeouts.socket.is_some()
                 || *self.lifecycle.borrow() != Lifecycle::Running;
             tokio::select! {
                 biased;
@@ -367,21 +373,24 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         }
     }
 
-    /// Writes the rest of `out`, with as few syscalls as the socket allows.
+    /// Writes the rest of `out`, with as few syscalls as the socket allows. The socket timeout
+    /// bounds each stall, not the whole write: a slow but steady reader is not dropped.
     async fn write_out(&mut self, out: &mut Outgoing) -> Result<(), ()> {
-        let write = async {
-            while !out.is_done() {
-                match self.io.write_vectored(&out.slices()).await {
-                    Ok(0) | Err(_) => return Err(()),
-                    Ok(n) => out.advance(n),
-                }
-            }
-            Ok(())
-        };
-        match self.ctx.timeouts.socket {
-            Some(limit) => tokio::time::timeout(limit, write).await.unwrap_or(Err(())),
-            None => write.await,
+        while !out.is_done() {
+            let slices = out.slices();
+            let write = self.io.write_vectored(&slices);
+            let written = match self.ctx.timeouts.socket {
+                Some(limit) => tokio::time::timeout(limit, write).await.map_err(drop)?,
+                None => write.await,
+            };
+            let n = match written {
+                Ok(0) | Err(_) => return Err(()),
+                Ok(n) => n,
+            };
+            drop(slices);
+            out.advance(n);
         }
+        Ok(())
     }
 }
 

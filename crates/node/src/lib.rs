@@ -1,4 +1,4 @@
-//! The ferrowsgi addon: listeners, the tokio runtime, one task per connection, and the batched
+//! The ferrowsgi addon: listeners, TLS, the tokio runtime, one task per connection, and the batched
 //! bridge to the JavaScript thread. BRIDGE.md beside this crate is the contract with `ts/`.
 
 mod accept;
@@ -17,3 +17,4 @@ mod runtime;
 mod server;
 mod server_context;
 mod shared_stream;
+mod tls;

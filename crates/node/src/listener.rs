@@ -2,25 +2,35 @@
 //!
 //! A `NativeListener` owns a bound, listening std socket until a server takes it: the socket
 //! moves into the tokio runtime only when `server()` is called, and a listener can be served
-//! once.
+//! once. `useTls` (`wrapSsl`) gives an open listener a TLS configuration, which its server
+//! then uses for every connection it accepts.
 
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
 use std::os::unix::net::UnixListener;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
+use rustls::ServerConfig;
 use socket2::{Domain, SockAddr, Socket, Type};
 
 use crate::os_error::bind_error;
+use crate::tls;
 
 pub enum BoundSocket {
     Tcp(TcpListener),
     Unix(UnixListener),
 }
 
+/// What a server takes from a listener.
+pub struct Taken {
+    pub socket: BoundSocket,
+    /// Set by `useTls`: every accepted connection starts with a TLS handshake.
+    pub tls: Option<Arc<ServerConfig>>,
+}
+
 enum State {
-    Open(BoundSocket),
+    Open(Taken),
     Served,
     Closed,
 }
@@ -97,14 +107,14 @@ fn display_host_port(host: &str, port: u32) -> String {
 
 impl NativeListener {
     fn new(socket: BoundSocket, address: Address) -> Self {
-        NativeListener { state: Mutex::new(State::Open(socket)), address }
+        NativeListener { state: Mutex::new(State::Open(Taken { socket, tls: None })), address }
     }
 
     /// Hands the socket to a server; fails when it was served or closed before.
-    pub fn take(&self) -> Result<BoundSocket> {
+    pub fn take(&self) -> Result<Taken> {
         let mut state = self.state.lock().expect("listener state poisoned");
         match std::mem::replace(&mut *state, State::Served) {
-            State::Open(socket) => Ok(socket),
+            State::Open(taken) => Ok(taken),
             State::Served => Err(Error::from_reason("the listener is already served by another server")),
             State::Closed => {
                 *state = State::Closed;
@@ -138,6 +148,24 @@ impl NativeListener {
         let mut state = self.state.lock().expect("listener state poisoned");
         if matches!(*state, State::Open(_)) {
             *state = State::Closed;
+        }
+    }
+
+    /// Makes the listener serve TLS (BRIDGE.md). The whole configuration is checked here, so
+    /// that a bad certificate or key throws now rather than failing every handshake later.
+    #[napi]
+    pub fn use_tls(&self, cert: Buffer, key: Buffer, ca: Option<Buffer>, request_cert: bool) -> Result<()> {
+        let config = tls::server_config(&cert, &key, ca.as_deref(), request_cert)
+            .map_err(|err| Error::from_reason(err.to_string()))?;
+        let mut state = self.state.lock().expect("listener state poisoned");
+        match &mut *state {
+            State::Open(Taken { tls: Some(_), .. }) => Err(Error::from_reason("the listener already serves TLS")),
+            State::Open(taken) => {
+                taken.tls = Some(config);
+                Ok(())
+            }
+            State::Served => Err(Error::from_reason("the listener is already served: wrap it before passing it to server()")),
+            State::Closed => Err(Error::from_reason("the listener is closed")),
         }
     }
 

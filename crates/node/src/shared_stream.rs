@@ -20,6 +20,11 @@ pub trait ReadyStream: Send + Sync + 'static {
     fn try_read(&self, buf: &mut [u8]) -> io::Result<usize>;
     fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize>;
     fn shutdown_write(&self) -> io::Result<()>;
+    /// Ends the writing side. A stream with bytes of its own still to send (TLS: ciphertext and
+    /// close_notify) sends them first.
+    fn poll_shutdown(&self, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(self.shutdown_write())
+    }
 }
 
 macro_rules! ready_stream {
@@ -102,7 +107,7 @@ impl<T: ReadyStream> AsyncWrite for SharedStream<T> {
         Poll::Ready(Ok(()))
     }
 
-    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(self.0.shutdown_write())
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.0.poll_shutdown(cx)
     }
 }
