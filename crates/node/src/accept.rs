@@ -58,14 +58,21 @@ pub async fn accept_loop(taken: Taken, ctx: Arc<ServerContext>) {
                 }
             }
         },
-        Err(err) => ctx.events.log(&format!("the listener could not be served: {err}")),
+        Err(err) => ctx
+            .events
+            .log(&format!("the listener could not be served: {err}")),
     }
     drop(alive);
     let _ = all_gone.recv().await;
     ctx.events.server_closed();
 }
 
-async fn accept_one(acceptor: &Acceptor, tls: Option<&TlsAcceptor>, ctx: &Arc<ServerContext>, alive: &mpsc::Sender<()>) {
+async fn accept_one(
+    acceptor: &Acceptor,
+    tls: Option<&TlsAcceptor>,
+    ctx: &Arc<ServerContext>,
+    alive: &mpsc::Sender<()>,
+) {
     let result = match acceptor {
         Acceptor::Tcp(listener) => listener.accept().await.map(|(stream, remote)| {
             let _ = stream.set_nodelay(true);
@@ -85,8 +92,13 @@ async fn accept_one(acceptor: &Acceptor, tls: Option<&TlsAcceptor>, ctx: &Arc<Se
 }
 
 /// Starts the task of one accepted connection.
-fn start<S>(stream: S, addresses: Addresses, tls: Option<&TlsAcceptor>, ctx: &Arc<ServerContext>, alive: &mpsc::Sender<()>)
-where
+fn start<S>(
+    stream: S,
+    addresses: Addresses,
+    tls: Option<&TlsAcceptor>,
+    ctx: &Arc<ServerContext>,
+    alive: &mpsc::Sender<()>,
+) where
     S: ReadyStream + PeekFirst + AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     match tls {
@@ -95,15 +107,26 @@ where
             tokio::spawn(Connection::shared(stream, peer, ctx.clone(), alive.clone()).run());
         }
         Some(tls) => {
-            tokio::spawn(serve_tls(tls.clone(), stream, addresses, ctx.clone(), alive.clone()));
+            tokio::spawn(serve_tls(
+                tls.clone(),
+                stream,
+                addresses,
+                ctx.clone(),
+                alive.clone(),
+            ));
         }
     }
 }
 
 /// Runs the handshake in the connection's own task, then serves HTTP over TLS. Holding `alive`
 /// throughout makes the server's close wait for the handshake too.
-async fn serve_tls<S>(acceptor: TlsAcceptor, stream: S, addresses: Addresses, ctx: Arc<ServerContext>, alive: mpsc::Sender<()>)
-where
+async fn serve_tls<S>(
+    acceptor: TlsAcceptor,
+    stream: S,
+    addresses: Addresses,
+    ctx: Arc<ServerContext>,
+    alive: mpsc::Sender<()>,
+) where
     S: ReadyStream + PeekFirst + AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let mut lifecycle = ctx.lifecycle.subscribe();
@@ -116,10 +139,15 @@ where
         Handshake::Done(stream, subject) => {
             let peer = addresses.peer(true, &subject);
             let (socket, session) = stream.into_inner();
-            Connection::shared(SharedTls::new(socket, session), peer, ctx, alive).run().await;
+            Connection::shared(SharedTls::new(socket, session), peer, ctx, alive)
+                .run()
+                .await;
         }
         Handshake::Gone => {}
-        Handshake::Failed(reason) => ctx.events.log(&format!("{} - TLS handshake failed: {reason}", addresses.remote)),
+        Handshake::Failed(reason) => ctx.events.log(&format!(
+            "{} - TLS handshake failed: {reason}",
+            addresses.remote
+        )),
     }
 }
 
@@ -135,15 +163,24 @@ impl Addresses {
     fn tcp(remote: SocketAddr, local: Option<SocketAddr>) -> Self {
         let remote_ip = remote.ip().to_canonical().to_string();
         let (local_ip, local_port) = match local {
-            Some(local) => (local.ip().to_canonical().to_string(), local.port().to_string()),
+            Some(local) => (
+                local.ip().to_canonical().to_string(),
+                local.port().to_string(),
+            ),
             None => (String::new(), String::new()),
         };
         let text = format!("{remote_ip}\0{}\0{local_ip}\0{local_port}", remote.port()).into_bytes();
-        Addresses { text, remote: remote_ip }
+        Addresses {
+            text,
+            remote: remote_ip,
+        }
     }
 
     fn unix() -> Self {
-        Addresses { text: b"unix\0\0unix\0".to_vec(), remote: "unix".to_owned() }
+        Addresses {
+            text: b"unix\0\0unix\0".to_vec(),
+            remote: "unix".to_owned(),
+        }
     }
 
     /// The peer fields of the REQUEST text end with the client certificate's subject (BRIDGE.md).
@@ -151,6 +188,10 @@ impl Addresses {
         let mut text = self.text;
         text.push(0);
         text.extend_from_slice(client_subject.as_bytes());
-        Peer { text, tls, remote: self.remote }
+        Peer {
+            text,
+            tls,
+            remote: self.remote,
+        }
     }
 }

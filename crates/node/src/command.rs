@@ -63,9 +63,15 @@ pub struct End {
 
 pub enum Command {
     /// Write these bytes (what the JS thread could not write itself), then end if `end`.
-    Send { out: Outgoing, end: Option<End> },
+    Send {
+        out: Outgoing,
+        end: Option<End>,
+    },
     /// Up to `max` body bytes; with `fill`, not before `max` are there or the body ended.
-    Read { max: usize, fill: bool },
+    Read {
+        max: usize,
+        fill: bool,
+    },
     Rearm,
     Abort,
 }

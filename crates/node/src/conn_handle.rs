@@ -25,8 +25,8 @@ pub const HIGH_WATER_MARK: usize = 64 * 1024;
 pub struct ConnHandle {
     pub id: u32,
     commands: UnboundedSender<Command>,
-    /// The socket, for writes from the JS thread; `None` where it cannot be shared (TLS).
-    direct: Option<Arc<dyn DirectWrite>>,
+    /// The socket, for writes from the JS thread.
+    direct: Arc<dyn DirectWrite>,
     outbox: Mutex<Outbox>,
     /// Set when the JS thread finished a keep-alive response by itself.
     ended: AtomicBool,
@@ -47,7 +47,12 @@ struct Outbox {
 }
 
 impl ConnHandle {
-    pub fn new(id: u32, commands: UnboundedSender<Command>, direct: Option<Arc<dyn DirectWrite>>, events: Arc<EventQueue>) -> Self {
+    pub fn new(
+        id: u32,
+        commands: UnboundedSender<Command>,
+        direct: Arc<dyn DirectWrite>,
+        events: Arc<EventQueue>,
+    ) -> Self {
         ConnHandle {
             id,
             commands,
@@ -110,7 +115,9 @@ impl ConnHandle {
     fn send_body(&self, outbox: &mut Outbox, head: Vec<u8>, body: BodyBytes, flags: u32) -> bool {
         // A write before `respond` would put body bytes on the wire without a head: the JS side
         // never does it, and it is dropped if it happens.
-        let Some(writer) = outbox.writer.as_mut() else { return true };
+        let Some(writer) = outbox.writer.as_mut() else {
+            return true;
+        };
         let end = flags & write_flags::END != 0;
         let out = Outgoing::framed(head, body, writer, end);
         let end = end.then(|| End {
@@ -126,10 +133,8 @@ impl ConnHandle {
 
     fn send(&self, outbox: &mut Outbox, mut out: Outgoing, end: Option<End>) -> bool {
         if outbox.queued == 0 {
-            if let Some(direct) = &self.direct {
-                // An error is left for the task to meet and report, with the rest of the bytes.
-                let _ = write_now(direct.as_ref(), &mut out);
-            }
+            // An error is left for the task to meet and report, with the rest of the bytes.
+            let _ = write_now(self.direct.as_ref(), &mut out);
         }
         if out.is_done() {
             match end {

@@ -6,20 +6,22 @@
 
 use std::sync::Arc;
 
-use ferrowsgi_http::{parse_request_head, BodyFraming, HeadError, Parsed, RequestHead, Version, MAX_HEADERS};
+use ferrowsgi_http::{
+    parse_request_head, BodyFraming, HeadError, Parsed, RequestHead, Version, MAX_HEADERS,
+};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc::{Sender, UnboundedReceiver};
 use tokio::sync::watch;
 use tokio::time::{sleep_until, Instant};
 
 use crate::command::Command;
+use crate::conn_handle::ConnHandle;
 use crate::events::request_flags;
 use crate::input_buffer::{InputBuffer, BODY_READ, HEAD_READ};
-use crate::conn_handle::ConnHandle;
-use crate::request_body::RequestBody;
 use crate::outgoing::Outgoing;
+use crate::request_body::RequestBody;
 use crate::server_context::{Lifecycle, ServerContext};
-use crate::shared_stream::{DirectWrite, ReadyStream, SharedStream};
+use crate::shared_stream::{ReadyStream, SharedStream};
 
 /// A body up to this size that arrived with its head travels with the REQUEST, so it needs no
 /// `read` round trip.
@@ -70,25 +72,13 @@ struct RequestStart {
 }
 
 impl<T: ReadyStream> Connection<SharedStream<T>> {
-    /// A connection over a plain socket, which the JS thread may write to directly.
+    /// A connection over a socket (plain or TLS) that the JS thread may also write to.
     pub fn shared(stream: T, peer: Peer, ctx: Arc<ServerContext>, alive: Sender<()>) -> Self {
         let stream = Arc::new(stream);
-        let direct: Arc<dyn DirectWrite> = stream.clone();
-        Connection::open(SharedStream(stream), Some(direct), peer, ctx, alive)
-    }
-}
-
-impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
-    /// A connection over a stream only its task can use (TLS).
-    pub fn new(io: S, peer: Peer, ctx: Arc<ServerContext>, alive: Sender<()>) -> Self {
-        Connection::open(io, None, peer, ctx, alive)
-    }
-
-    fn open(io: S, direct: Option<Arc<dyn DirectWrite>>, peer: Peer, ctx: Arc<ServerContext>, alive: Sender<()>) -> Self {
-        let (handle, commands) = ctx.registry.open(direct, ctx.events.clone());
+        let (handle, commands) = ctx.registry.open(stream.clone(), ctx.events.clone());
         let lifecycle = ctx.lifecycle.subscribe();
         Connection {
-            io,
+            io: SharedStream(stream),
             peer,
             ctx,
             handle,
@@ -99,7 +89,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
             _alive: alive,
         }
     }
+}
 
+impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
     pub async fn run(mut self) {
         self.serve().await;
         self.ctx.registry.remove(self.handle.id);
@@ -108,8 +100,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
 
     async fn serve(&mut self) {
         loop {
-            let Some(start) = self.next_request().await else { return };
-            let Some(permit) = self.acquire_permit().await else { return };
+            let Some(start) = self.next_request().await else {
+                return;
+            };
+            let Some(permit) = self.acquire_permit().await else {
+                return;
+            };
             // The request is in progress until its response ends, which the JS thread may see
             // first: the handle holds the permit and gives it back at the end.
             self.handle.hold_permit(permit);
@@ -121,7 +117,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
             }
             let prefix = prefix.unwrap_or_default();
             let text = &self.text;
-            self.ctx.events.request(self.handle.id, flags, |out| out.extend_from_slice(text), &prefix);
+            self.ctx.events.request(
+                self.handle.id,
+                flags,
+                |out| out.extend_from_slice(text),
+                &prefix,
+            );
             let outcome = self.exchange(&mut body).await;
             self.handle.release_permit();
             match outcome {
@@ -143,7 +144,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         let mut head_deadline = None;
         loop {
             if !self.input.is_empty() {
-                head_deadline = head_deadline.or_else(|| timeouts.header.map(|t| Instant::now() + t));
+                head_deadline =
+                    head_deadline.or_else(|| timeouts.header.map(|t| Instant::now() + t));
                 match self.parse_head() {
                     Ok(Some(start)) => return Some(start),
                     Ok(None) => {}
@@ -157,7 +159,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
             }
             // Before the first byte of a head the keep-alive limit applies, after it the header
             // one; and no read may stall longer than the socket timeout.
-            let phase_deadline = if self.input.is_empty() { idle_deadline } else { head_deadline };
+            let phase_deadline = if self.input.is_empty() {
+                idle_deadline
+            } else {
+                head_deadline
+            };
             let deadline = earliest(phase_deadline, timeouts.socket.map(|t| Instant::now() + t));
             tokio::select! {
                 read = self.input.read_from(&mut self.io, HEAD_READ) => match read {
@@ -180,7 +186,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
             Parsed::Partial => return Ok(None),
             Parsed::Complete(head) => head,
         };
-        let start = RequestStart { flags: self.flags_of(&head), framing: head.framing };
+        let start = RequestStart {
+            flags: self.flags_of(&head),
+            framing: head.framing,
+        };
         encode_request_text(&mut self.text, &head, &self.peer.text);
         let consumed = head.len;
         self.input.consume(consumed);
@@ -213,8 +222,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
 
     /// Answers a head that breaks a rule, without involving JS, and logs why.
     async fn reject(&mut self, err: HeadError) {
-        self.ctx.events.log(&format!("{} - rejected request: {}", self.peer.remote, err.reason()));
-        let _ = self.write_out(&mut Outgoing::raw(err.response().to_vec())).await;
+        self.ctx.events.log(&format!(
+            "{} - rejected request: {}",
+            self.peer.remote,
+            err.reason()
+        ));
+        let _ = self
+            .write_out(&mut Outgoing::raw(err.response().to_vec()))
+            .await;
     }
 
     /// Waits for room under `maxSize`; `None` when the server is aborted meanwhile.
@@ -243,14 +258,23 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
         let mut peer_done = false;
         loop {
             if self.handle.take_ended() {
-                return if body_failed { Outcome::Close } else { Outcome::KeepAlive };
+                return if body_failed {
+                    Outcome::Close
+                } else {
+                    Outcome::KeepAlive
+                };
             }
             if let Some(read) = pending.as_mut() {
                 let room = read.max - read.bytes.len();
                 match body.take_into(&mut self.input, &mut read.bytes, room) {
                     Ok(end) => {
-                        if end || read.bytes.len() == read.max || (!read.fill && !read.bytes.is_empty()) {
-                            self.ctx.events.data(id, end, std::mem::take(&mut read.bytes));
+                        if end
+                            || read.bytes.len() == read.max
+                            || (!read.fill && !read.bytes.is_empty())
+                        {
+                            self.ctx
+                                .events
+                                .data(id, end, std::mem::take(&mut read.bytes));
                             pending = None;
                         }
                     }
@@ -267,7 +291,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
                     return self.lost(true);
                 }
             }
-            let read_size = if pending.is_some() { BODY_READ } else { HEAD_READ };
+            let read_size = if pending.is_some() {
+                BODY_READ
+            } else {
+                HEAD_READ
+            };
             // A Content-Length body read with nothing buffered goes from the socket straight into
             // the read's own buffer.
             let direct = match (&pending, body.remaining_length()) {
@@ -276,7 +304,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
                 }
                 _ => 0,
             };
-            let watch = direct == 0 && !peer_done && (pending.is_some() || self.input.len() < LOOKAHEAD_MAX);
+            let watch = direct == 0
+                && !peer_done
+                && (pending.is_some() || self.input.len() < LOOKAHEAD_MAX);
             // Without a next request to serve, a timer to start or a shutdown to carry out, the end
             // of a response written by the JS thread can wait until the client speaks again.
             let end_matters = !self.input.is_empty()
@@ -347,7 +377,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
     /// The connection failed while JS had the request: tell it, and end.
     fn lost(&mut self, read_pending: bool) -> Outcome {
         if read_pending {
-            self.ctx.events.error(self.handle.id, "the client disconnected before the request body was complete");
+            self.ctx.events.error(
+                self.handle.id,
+                "the client disconnected before the request body was complete",
+            );
         }
         self.ctx.events.closed(self.handle.id);
         Outcome::Close
@@ -413,7 +446,6 @@ async fn read_some<S: AsyncRead + Unpin>(
     }
 }
 
-
 /// `method \0 target \0 <peer> ( \0 name \0 value )*` (BRIDGE.md, REQUEST).
 fn encode_request_text(out: &mut Vec<u8>, head: &RequestHead<'_, '_>, peer: &[u8]) {
     out.clear();
@@ -446,7 +478,11 @@ async fn sleep_until_opt(deadline: Option<Instant>) {
 
 /// Resolves once the server is aborted (`abortAll`), never otherwise.
 async fn aborted(lifecycle: &mut watch::Receiver<Lifecycle>) {
-    if lifecycle.wait_for(|state| *state == Lifecycle::Aborting).await.is_err() {
+    if lifecycle
+        .wait_for(|state| *state == Lifecycle::Aborting)
+        .await
+        .is_err()
+    {
         std::future::pending::<()>().await;
     }
 }

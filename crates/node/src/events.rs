@@ -61,7 +61,13 @@ struct Inner {
 
 impl EventQueue {
     pub fn new() -> Self {
-        EventQueue { inner: Mutex::new(Inner { pending: Vec::with_capacity(16 * 1024), payloads: Vec::new(), wake: None }) }
+        EventQueue {
+            inner: Mutex::new(Inner {
+                pending: Vec::with_capacity(16 * 1024),
+                payloads: Vec::new(),
+                wake: None,
+            }),
+        }
     }
 
     /// The wake is built from a callback that drains this queue, so it is set after creation.
@@ -73,14 +79,24 @@ impl EventQueue {
     pub fn take_batch(&self) -> BatchArgs {
         let (batch, payloads) = {
             let mut inner = self.inner.lock().expect("event queue poisoned");
-            (std::mem::take(&mut inner.pending), std::mem::take(&mut inner.payloads))
+            (
+                std::mem::take(&mut inner.pending),
+                std::mem::take(&mut inner.payloads),
+            )
         };
-        let payloads = (!payloads.is_empty()).then(|| payloads.into_iter().map(Buffer::from).collect());
+        let payloads =
+            (!payloads.is_empty()).then(|| payloads.into_iter().map(Buffer::from).collect());
         FnArgs::from((Buffer::from(batch), payloads))
     }
 
     /// Encodes a REQUEST. `write_text` appends the NUL-separated text, `body` is the prefix.
-    pub fn request(&self, conn: u32, flags: u32, write_text: impl FnOnce(&mut Vec<u8>), body: &[u8]) {
+    pub fn request(
+        &self,
+        conn: u32,
+        flags: u32,
+        write_text: impl FnOnce(&mut Vec<u8>),
+        body: &[u8],
+    ) {
         self.push(|out, _| {
             header(out, Kind::Request, conn);
             out.extend_from_slice(&flags.to_le_bytes());
@@ -155,7 +171,9 @@ impl EventQueue {
     fn push(&self, encode: impl FnOnce(&mut Vec<u8>, &mut Vec<Vec<u8>>)) {
         let mut inner = self.inner.lock().expect("event queue poisoned");
         let was_empty = inner.pending.is_empty();
-        let Inner { pending, payloads, .. } = &mut *inner;
+        let Inner {
+            pending, payloads, ..
+        } = &mut *inner;
         encode(pending, payloads);
         if was_empty {
             if let Some(wake) = &inner.wake {

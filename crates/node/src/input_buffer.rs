@@ -19,7 +19,10 @@ pub struct InputBuffer {
 
 impl InputBuffer {
     pub fn new() -> Self {
-        InputBuffer { bytes: Vec::with_capacity(HEAD_READ), start: 0 }
+        InputBuffer {
+            bytes: Vec::with_capacity(HEAD_READ),
+            start: 0,
+        }
     }
 
     pub fn data(&self) -> &[u8] {
@@ -45,7 +48,11 @@ impl InputBuffer {
 
     /// Reads once from `io`, up to about `size` bytes; `Ok(0)` is end of stream. Cancel-safe,
     /// for use in `select!`.
-    pub async fn read_from<S: AsyncRead + Unpin>(&mut self, io: &mut S, size: usize) -> io::Result<usize> {
+    pub async fn read_from<S: AsyncRead + Unpin>(
+        &mut self,
+        io: &mut S,
+        size: usize,
+    ) -> io::Result<usize> {
         if self.bytes.capacity() - self.bytes.len() < size / 4 {
             self.bytes.drain(..self.start);
             self.start = 0;

@@ -63,7 +63,8 @@ pub fn listen_tcp(
     reuse_port: bool,
 ) -> Result<NativeListener> {
     let shown = display_host_port(&host, port);
-    let port = u16::try_from(port).map_err(|_| Error::from_reason(format!("EINVAL: port out of range {shown}")))?;
+    let port = u16::try_from(port)
+        .map_err(|_| Error::from_reason(format!("EINVAL: port out of range {shown}")))?;
     let addr = (host.as_str(), port)
         .to_socket_addrs()
         .map_err(|err| bind_error(&err, &shown))?
@@ -71,26 +72,45 @@ pub fn listen_tcp(
         .ok_or_else(|| Error::from_reason(format!("ENOTFOUND: host not found {shown}")))?;
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)
         .map_err(|err| bind_error(&err, &shown))?;
-    socket.set_reuse_address(reuse_addr).map_err(|err| bind_error(&err, &shown))?;
-    socket.set_reuse_port(reuse_port).map_err(|err| bind_error(&err, &shown))?;
+    socket
+        .set_reuse_address(reuse_addr)
+        .map_err(|err| bind_error(&err, &shown))?;
+    socket
+        .set_reuse_port(reuse_port)
+        .map_err(|err| bind_error(&err, &shown))?;
     if addr.is_ipv6() {
         // `::` should accept IPv4 too, as Node's `net.Server` does.
         let _ = socket.set_only_v6(false);
     }
-    socket.bind(&addr.into()).map_err(|err| bind_error(&err, &shown))?;
-    socket.listen(backlog_of(backlog)).map_err(|err| bind_error(&err, &shown))?;
+    socket
+        .bind(&addr.into())
+        .map_err(|err| bind_error(&err, &shown))?;
+    socket
+        .listen(backlog_of(backlog))
+        .map_err(|err| bind_error(&err, &shown))?;
     let listener: TcpListener = socket.into();
-    let bound = listener.local_addr().map_err(|err| bind_error(&err, &shown))?;
-    Ok(NativeListener::new(BoundSocket::Tcp(listener), Address::Inet(bound)))
+    let bound = listener
+        .local_addr()
+        .map_err(|err| bind_error(&err, &shown))?;
+    Ok(NativeListener::new(
+        BoundSocket::Tcp(listener),
+        Address::Inet(bound),
+    ))
 }
 
 #[napi]
 pub fn listen_unix(path: String, backlog: u32) -> Result<NativeListener> {
-    let socket = Socket::new(Domain::UNIX, Type::STREAM, None).map_err(|err| bind_error(&err, &path))?;
+    let socket =
+        Socket::new(Domain::UNIX, Type::STREAM, None).map_err(|err| bind_error(&err, &path))?;
     let addr = SockAddr::unix(&path).map_err(|err| bind_error(&err, &path))?;
     socket.bind(&addr).map_err(|err| bind_error(&err, &path))?;
-    socket.listen(backlog_of(backlog)).map_err(|err| bind_error(&err, &path))?;
-    Ok(NativeListener::new(BoundSocket::Unix(socket.into()), Address::Path(path)))
+    socket
+        .listen(backlog_of(backlog))
+        .map_err(|err| bind_error(&err, &path))?;
+    Ok(NativeListener::new(
+        BoundSocket::Unix(socket.into()),
+        Address::Path(path),
+    ))
 }
 
 fn backlog_of(backlog: u32) -> i32 {
@@ -107,7 +127,10 @@ fn display_host_port(host: &str, port: u32) -> String {
 
 impl NativeListener {
     fn new(socket: BoundSocket, address: Address) -> Self {
-        NativeListener { state: Mutex::new(State::Open(Taken { socket, tls: None })), address }
+        NativeListener {
+            state: Mutex::new(State::Open(Taken { socket, tls: None })),
+            address,
+        }
     }
 
     /// Hands the socket to a server; fails when it was served or closed before.
@@ -115,7 +138,9 @@ impl NativeListener {
         let mut state = self.state.lock().expect("listener state poisoned");
         match std::mem::replace(&mut *state, State::Served) {
             State::Open(taken) => Ok(taken),
-            State::Served => Err(Error::from_reason("the listener is already served by another server")),
+            State::Served => Err(Error::from_reason(
+                "the listener is already served by another server",
+            )),
             State::Closed => {
                 *state = State::Closed;
                 Err(Error::from_reason("the listener is closed"))
@@ -138,7 +163,11 @@ impl NativeListener {
                 port: Some(u32::from(addr.port())),
                 path: None,
             },
-            Address::Path(path) => ListenerAddress { host: None, port: None, path: Some(path.clone()) },
+            Address::Path(path) => ListenerAddress {
+                host: None,
+                port: None,
+                path: Some(path.clone()),
+            },
         }
     }
 
@@ -154,28 +183,44 @@ impl NativeListener {
     /// Makes the listener serve TLS (BRIDGE.md). The whole configuration is checked here, so
     /// that a bad certificate or key throws now rather than failing every handshake later.
     #[napi]
-    pub fn use_tls(&self, cert: Buffer, key: Buffer, ca: Option<Buffer>, request_cert: bool) -> Result<()> {
+    pub fn use_tls(
+        &self,
+        cert: Buffer,
+        key: Buffer,
+        ca: Option<Buffer>,
+        request_cert: bool,
+    ) -> Result<()> {
         let config = tls::server_config(&cert, &key, ca.as_deref(), request_cert)
             .map_err(|err| Error::from_reason(err.to_string()))?;
         let mut state = self.state.lock().expect("listener state poisoned");
         match &mut *state {
-            State::Open(Taken { tls: Some(_), .. }) => Err(Error::from_reason("the listener already serves TLS")),
+            State::Open(Taken { tls: Some(_), .. }) => {
+                Err(Error::from_reason("the listener already serves TLS"))
+            }
             State::Open(taken) => {
                 taken.tls = Some(config);
                 Ok(())
             }
-            State::Served => Err(Error::from_reason("the listener is already served: wrap it before passing it to server()")),
+            State::Served => Err(Error::from_reason(
+                "the listener is already served: wrap it before passing it to server()",
+            )),
             State::Closed => Err(Error::from_reason("the listener is closed")),
         }
     }
 
     #[napi]
     pub fn is_closed(&self) -> bool {
-        matches!(*self.state.lock().expect("listener state poisoned"), State::Closed)
+        matches!(
+            *self.state.lock().expect("listener state poisoned"),
+            State::Closed
+        )
     }
 
     #[napi]
     pub fn is_served(&self) -> bool {
-        matches!(*self.state.lock().expect("listener state poisoned"), State::Served)
+        matches!(
+            *self.state.lock().expect("listener state poisoned"),
+            State::Served
+        )
     }
 }

@@ -24,7 +24,13 @@ pub struct Outgoing {
 impl Outgoing {
     /// Raw bytes, such as an interim response.
     pub fn raw(bytes: Vec<u8>) -> Self {
-        Outgoing { front: bytes, body: None, body_len: 0, back: [&[], &[]], written: 0 }
+        Outgoing {
+            front: bytes,
+            body: None,
+            body_len: 0,
+            back: [&[], &[]],
+            written: 0,
+        }
     }
 
     /// `head` (if any) and `body`, framed by `writer`; with `end`, the framing's trailer too.
@@ -39,9 +45,21 @@ impl Outgoing {
             front.extend_from_slice(&body[..frame.len]);
             front.extend_from_slice(frame.suffix);
             front.extend_from_slice(trailer);
-            return Outgoing { front, body: None, body_len: 0, back: [&[], &[]], written: 0 };
+            return Outgoing {
+                front,
+                body: None,
+                body_len: 0,
+                back: [&[], &[]],
+                written: 0,
+            };
         }
-        Outgoing { front, body: Some(body), body_len: frame.len, back: [frame.suffix, trailer], written: 0 }
+        Outgoing {
+            front,
+            body: Some(body),
+            body_len: frame.len,
+            back: [frame.suffix, trailer],
+            written: 0,
+        }
     }
 
     pub fn remaining(&self) -> usize {
@@ -58,7 +76,10 @@ impl Outgoing {
 
     /// What is left to write, as slices for a vectored write.
     pub fn slices(&self) -> Vec<IoSlice<'_>> {
-        let body = self.body.as_deref().map_or(&[][..], |body| &body[..self.body_len]);
+        let body = self
+            .body
+            .as_deref()
+            .map_or(&[][..], |body| &body[..self.body_len]);
         let mut skip = self.written;
         let mut slices = Vec::with_capacity(4);
         for part in [&self.front[..], body, self.back[0], self.back[1]] {

@@ -18,7 +18,11 @@ pub struct Registry {
 }
 
 impl Registry {
-    pub fn open(&self, direct: Option<Arc<dyn DirectWrite>>, events: Arc<EventQueue>) -> (Arc<ConnHandle>, UnboundedReceiver<Command>) {
+    pub fn open(
+        &self,
+        direct: Arc<dyn DirectWrite>,
+        events: Arc<EventQueue>,
+    ) -> (Arc<ConnHandle>, UnboundedReceiver<Command>) {
         let (commands, receiver) = unbounded_channel();
         let mut live = self.live.lock().expect("registry poisoned");
         let id = loop {
@@ -35,7 +39,11 @@ impl Registry {
     }
 
     pub fn get(&self, id: u32) -> Option<Arc<ConnHandle>> {
-        self.live.lock().expect("registry poisoned").get(&id).cloned()
+        self.live
+            .lock()
+            .expect("registry poisoned")
+            .get(&id)
+            .cloned()
     }
 
     pub fn remove(&self, id: u32) {

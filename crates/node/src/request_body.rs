@@ -5,7 +5,9 @@ use ferrowsgi_http::{BodyFraming, ChunkedDecoder};
 use crate::input_buffer::InputBuffer;
 
 pub enum RequestBody {
-    Length { remaining: u64 },
+    Length {
+        remaining: u64,
+    },
     Chunked(ChunkedDecoder),
     /// The framing broke; every later read answers with this message.
     Failed(String),
@@ -22,7 +24,12 @@ impl RequestBody {
 
     /// Moves up to `max` decoded body bytes from `input` to the end of `out`; true once the
     /// body is complete.
-    pub fn take_into(&mut self, input: &mut InputBuffer, out: &mut Vec<u8>, max: usize) -> Result<bool, String> {
+    pub fn take_into(
+        &mut self,
+        input: &mut InputBuffer,
+        out: &mut Vec<u8>,
+        max: usize,
+    ) -> Result<bool, String> {
         match self {
             RequestBody::Length { remaining } => {
                 let n = (*remaining).min(input.data().len() as u64).min(max as u64) as usize;
@@ -52,14 +59,19 @@ impl RequestBody {
         let mut whole = Vec::new();
         match self {
             RequestBody::Length { remaining } => {
-                let length = usize::try_from(*remaining).ok().filter(|&n| n <= max && n <= input.len())?;
+                let length = usize::try_from(*remaining)
+                    .ok()
+                    .filter(|&n| n <= max && n <= input.len())?;
                 whole.extend_from_slice(&input.data()[..length]);
                 input.consume(length);
                 *remaining = 0;
             }
             RequestBody::Chunked(decoder) => {
                 let mut trial = *decoder;
-                let decoded = trial.decode(input.data(), &mut whole, max).ok().filter(|decoded| decoded.done)?;
+                let decoded = trial
+                    .decode(input.data(), &mut whole, max)
+                    .ok()
+                    .filter(|decoded| decoded.done)?;
                 input.consume(decoded.consumed);
                 *decoder = trial;
             }

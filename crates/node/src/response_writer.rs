@@ -34,21 +34,43 @@ impl ResponseWriter {
 
     pub fn frame(&mut self, body_len: usize) -> BodyFrame {
         let (prefix, len, suffix) = match self.framing {
-            Framing::Length(length) => (None, length.saturating_sub(self.sent).min(body_len as u64) as usize, &[][..]),
-            Framing::Chunked if body_len > 0 => (Some(chunk_size_line(body_len)), body_len, CHUNK_END),
+            Framing::Length(length) => (
+                None,
+                length.saturating_sub(self.sent).min(body_len as u64) as usize,
+                &[][..],
+            ),
+            Framing::Chunked if body_len > 0 => {
+                (Some(chunk_size_line(body_len)), body_len, CHUNK_END)
+            }
             Framing::Chunked | Framing::Bodiless => (None, 0, &[][..]),
             Framing::UntilClose => (None, body_len, &[][..]),
         };
         self.sent += len as u64;
-        BodyFrame { prefix, len, suffix }
+        BodyFrame {
+            prefix,
+            len,
+            suffix,
+        }
     }
 
     pub fn end(&self) -> BodyEnd {
         match self.framing {
-            Framing::Length(length) => BodyEnd { trailer: &[], reusable: self.sent == length },
-            Framing::Chunked => BodyEnd { trailer: LAST_CHUNK, reusable: true },
-            Framing::UntilClose => BodyEnd { trailer: &[], reusable: false },
-            Framing::Bodiless => BodyEnd { trailer: &[], reusable: true },
+            Framing::Length(length) => BodyEnd {
+                trailer: &[],
+                reusable: self.sent == length,
+            },
+            Framing::Chunked => BodyEnd {
+                trailer: LAST_CHUNK,
+                reusable: true,
+            },
+            Framing::UntilClose => BodyEnd {
+                trailer: &[],
+                reusable: false,
+            },
+            Framing::Bodiless => BodyEnd {
+                trailer: &[],
+                reusable: true,
+            },
         }
     }
 }

@@ -38,9 +38,15 @@ fn millis(ms: u32) -> Option<Duration> {
 #[napi]
 impl NativeServer {
     #[napi(constructor)]
-    pub fn new(listener: &NativeListener, on_events: Function<BatchArgs, Unknown<'static>>, options: NativeServerOptions) -> Result<Self> {
+    pub fn new(
+        listener: &NativeListener,
+        on_events: Function<BatchArgs, Unknown<'static>>,
+        options: NativeServerOptions,
+    ) -> Result<Self> {
         if options.max_requests == 0 || options.url_length_limit == 0 {
-            return Err(Error::from_reason("maxRequests and urlLengthLimit must be at least 1"));
+            return Err(Error::from_reason(
+                "maxRequests and urlLengthLimit must be at least 1",
+            ));
         }
         let events = Arc::new(EventQueue::new());
         let drained = events.clone();
@@ -50,7 +56,10 @@ impl NativeServer {
             .build_callback(move |_| Ok(drained.take_batch()))?;
         events.set_wake(wake);
         let socket = listener.take()?;
-        let limits = Limits { request_line: options.url_length_limit as usize, ..Limits::default() };
+        let limits = Limits {
+            request_line: options.url_length_limit as usize,
+            ..Limits::default()
+        };
         let ctx = Arc::new(ServerContext {
             events,
             registry: Registry::default(),
@@ -68,9 +77,20 @@ impl NativeServer {
     }
 
     #[napi]
-    pub fn respond(&self, env: Env, conn: u32, head: JsString, framing: i64, body: Option<Either<JsString, BufferSlice>>, flags: u32) -> Result<bool> {
-        let Some(handle) = self.ctx.registry.get(conn) else { return Ok(true) };
-        let framing = Framing::from_js(framing).ok_or_else(|| Error::from_reason(format!("invalid framing {framing}")))?;
+    pub fn respond(
+        &self,
+        env: Env,
+        conn: u32,
+        head: JsString,
+        framing: i64,
+        body: Option<Either<JsString, BufferSlice>>,
+        flags: u32,
+    ) -> Result<bool> {
+        let Some(handle) = self.ctx.registry.get(conn) else {
+            return Ok(true);
+        };
+        let framing = Framing::from_js(framing)
+            .ok_or_else(|| Error::from_reason(format!("invalid framing {framing}")))?;
         let head = head.into_latin1()?.take();
         let body = match body {
             Some(body) => body_bytes(&env, body)?,
@@ -80,8 +100,16 @@ impl NativeServer {
     }
 
     #[napi]
-    pub fn write(&self, env: Env, conn: u32, body: Either<JsString, BufferSlice>, flags: u32) -> Result<bool> {
-        let Some(handle) = self.ctx.registry.get(conn) else { return Ok(true) };
+    pub fn write(
+        &self,
+        env: Env,
+        conn: u32,
+        body: Either<JsString, BufferSlice>,
+        flags: u32,
+    ) -> Result<bool> {
+        let Some(handle) = self.ctx.registry.get(conn) else {
+            return Ok(true);
+        };
         let body = body_bytes(&env, body)?;
         Ok(handle.write(body, flags))
     }
@@ -97,7 +125,10 @@ impl NativeServer {
     #[napi]
     pub fn read(&self, conn: u32, max: u32, fill: bool) {
         if let Some(handle) = self.ctx.registry.get(conn) {
-            handle.command(Command::Read { max: max.max(1) as usize, fill });
+            handle.command(Command::Read {
+                max: max.max(1) as usize,
+                fill,
+            });
         }
     }
 
@@ -117,12 +148,16 @@ impl NativeServer {
 
     #[napi]
     pub fn close(&self) {
-        self.ctx.lifecycle.send_if_modified(|state| advance(state, Lifecycle::Closing));
+        self.ctx
+            .lifecycle
+            .send_if_modified(|state| advance(state, Lifecycle::Closing));
     }
 
     #[napi]
     pub fn abort_all(&self) {
-        self.ctx.lifecycle.send_if_modified(|state| advance(state, Lifecycle::Aborting));
+        self.ctx
+            .lifecycle
+            .send_if_modified(|state| advance(state, Lifecycle::Aborting));
     }
 }
 
