@@ -110,6 +110,18 @@ describe('serving HTTPS', () => {
     expect(served.logLines().some((line) => line.includes('"GET /a?b=c HTTP/1.1" 200'))).toBe(true);
   });
 
+  it('serves TLS 1.2 clients as well as TLS 1.3 ones', async () => {
+    const served = await serveTls(files(pki.server.rsaPkcs1));
+    for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
+      const answer = await httpsGet(served.port, { minVersion: version, maxVersion: version });
+      expect(answer.status).toBe(200);
+      expect(answer.socket.getProtocol()).toBe(version);
+    }
+    const { code, stderr } = await curl(['--verbose', '--tls-max', '1.2', '--cacert', pki.root.certfile, `https://localhost:${served.port}/`]);
+    expect(code, stderr).toBe(0);
+    expect(stderr).toMatch(/SSL connection using TLSv1\.2/);
+  });
+
   it('serves the seed example through wrapSsl(listen(...), { certfile, keyfile, serverSide: true })', async () => {
     const served = await serveTls({ certfile: pki.server.rsaPkcs8.certfile, keyfile: pki.server.rsaPkcs8.keyfile, serverSide: true });
     await expectServing(served);

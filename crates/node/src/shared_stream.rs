@@ -10,7 +10,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf};
 use tokio::net::{TcpStream, UnixStream};
 
 /// What a socket offers for sharing: readiness-based, non-blocking I/O through `&self`.
@@ -18,6 +18,19 @@ pub trait ReadyStream: Send + Sync + 'static {
     fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
     fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
     fn try_read(&self, buf: &mut [u8]) -> io::Result<usize>;
+    /// `try_read`, except that a read shorter than `buf`, which emptied the socket, also ends
+    /// its read readiness: the next poll then waits for new data instead of costing a read that
+    /// only says `WouldBlock`.
+    fn try_read_drained(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.try_read(buf)
+    }
+    /// `try_read` into a `ReadBuf`, advancing it. A stream that knows how much it has (TLS
+    /// plaintext) initialises only that much of the buffer, not all of it.
+    fn try_read_buf(&self, buf: &mut ReadBuf<'_>) -> io::Result<usize> {
+        let n = self.try_read(buf.initialize_unfilled())?;
+        buf.advance(n);
+        Ok(n)
+    }
     fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize>;
     fn shutdown_write(&self) -> io::Result<()>;
     /// Ends the writing side. A stream with bytes of its own still to send (TLS: ciphertext and
@@ -38,6 +51,23 @@ macro_rules! ready_stream {
             }
             fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
                 <$stream>::try_read(self, buf)
+            }
+            fn try_read_drained(&self, buf: &mut [u8]) -> io::Result<usize> {
+                let mut read = 0;
+                // `try_io` clears the readiness it saw before the read, never a newer one: data
+                // that arrives after the read has woken the reader again by then.
+                let result = self.try_io(Interest::READABLE, || {
+                    read = <$stream>::try_read(self, buf)?;
+                    if read > 0 && read < buf.len() {
+                        Err(io::ErrorKind::WouldBlock.into())
+                    } else {
+                        Ok(read)
+                    }
+                });
+                match result {
+                    Err(err) if err.kind() == io::ErrorKind::WouldBlock && read > 0 => Ok(read),
+                    result => result,
+                }
             }
             fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
                 <$stream>::try_write_vectored(self, bufs)
@@ -75,11 +105,8 @@ impl<T: ReadyStream> AsyncRead for SharedStream<T> {
     ) -> Poll<io::Result<()>> {
         loop {
             ready!(self.0.poll_read_ready(cx))?;
-            match self.0.try_read(buf.initialize_unfilled()) {
-                Ok(n) => {
-                    buf.advance(n);
-                    return Poll::Ready(Ok(()));
-                }
+            match self.0.try_read_buf(buf) {
+                Ok(_) => return Poll::Ready(Ok(())),
                 // The readiness was stale: polling again registers for the next one.
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => continue,
                 Err(err) => return Poll::Ready(Err(err)),
