@@ -36,7 +36,8 @@ struct PendingRead {
     bytes: Vec<u8>,
 }
 
-/// Who is on the other end, as the environ shows it: `remote \0 port \0 local \0 port`.
+/// Who is on the other end, as the environ shows it:
+/// `remote \0 port \0 local \0 port \0 clientSubject` (BRIDGE.md, REQUEST).
 pub struct Peer {
     pub text: Vec<u8>,
     pub tls: bool,

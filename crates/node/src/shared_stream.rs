@@ -69,6 +69,19 @@ macro_rules! ready_stream {
                     result => result,
                 }
             }
+            /// Reads into the unfilled part of `buf` without zeroing it first, and ends the read
+            /// readiness on a short read (see `try_read_drained`): one `recv` per request.
+            fn try_read_buf(&self, buf: &mut ReadBuf<'_>) -> io::Result<usize> {
+                // SAFETY: `recv` only writes to the slice, and `assume_init` covers exactly the
+                // bytes it wrote (tokio's own `poll_read` does the same).
+                let unfilled = unsafe {
+                    &mut *(buf.unfilled_mut() as *mut [std::mem::MaybeUninit<u8>] as *mut [u8])
+                };
+                let n = ReadyStream::try_read_drained(self, unfilled)?;
+                unsafe { buf.assume_init(n) };
+                buf.advance(n);
+                Ok(n)
+            }
             fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
                 <$stream>::try_write_vectored(self, bufs)
             }
