@@ -421,7 +421,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
                 Ok(0) | Err(_) => return Err(()),
                 Ok(n) => n,
             };
-            drop(slices);
             out.advance(n);
         }
         Ok(())

@@ -75,21 +75,18 @@ impl Outgoing {
     }
 
     /// What is left to write, as slices for a vectored write.
-    pub fn slices(&self) -> Vec<IoSlice<'_>> {
+    pub fn slices(&self) -> [IoSlice<'_>; 4] {
         let body = self
             .body
             .as_deref()
             .map_or(&[][..], |body| &body[..self.body_len]);
+        // Written parts become empty slices, which a vectored write passes over: no allocation
+        // on the per-response path.
         let mut skip = self.written;
-        let mut slices = Vec::with_capacity(4);
-        for part in [&self.front[..], body, self.back[0], self.back[1]] {
-            if skip >= part.len() {
-                skip -= part.len();
-                continue;
-            }
-            slices.push(IoSlice::new(&part[skip..]));
-            skip = 0;
-        }
-        slices
+        [&self.front[..], body, self.back[0], self.back[1]].map(|part| {
+            let from = skip.min(part.len());
+            skip -= from;
+            IoSlice::new(&part[from..])
+        })
     }
 }
