@@ -19,7 +19,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --rounds N        A/B rounds per scenario, at least 2 (env BENCH_ROUNDS, default 3)
   --duration S      seconds per measured wrk run (env BENCH_DURATION, default 5)
   --warmup S        seconds of unmeasured warm-up per server, 0 for none (env BENCH_WARMUP, default 1)
-  --connections N   wrk -c (env BENCH_CONNECTIONS, default 50)
+  --connections N   wrk -c, where a scenario does not set its own (env BENCH_CONNECTIONS, default 50)
   --threads N       wrk -t (env BENCH_THREADS, default 1)
   --scenario NAME   run only this scenario; repeatable (env BENCH_SCENARIOS, comma-separated)
   --help            show this`;

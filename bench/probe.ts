@@ -26,15 +26,23 @@ export interface ProbeResponse {
 
 const TIMEOUT_MS = 10_000;
 
-function requestBytes(url: URL, req: ProbeRequest): Buffer {
+/** The request as wrk writes it: the request line, Host, the probe's headers, a Content-Length if there is a body. */
+export function requestBytes(url: URL, req: ProbeRequest): Buffer {
   const lines = [`${req.method} ${url.pathname}${url.search} HTTP/1.1`, `Host: ${url.host}`];
   for (const [name, value] of req.headers ?? []) lines.push(`${name}: ${value}`);
   if (req.body !== undefined) lines.push(`Content-Length: ${req.body.length}`);
   return Buffer.concat([Buffer.from(lines.join('\r\n') + '\r\n\r\n', 'latin1'), req.body ?? Buffer.alloc(0)]);
 }
 
-/** The response so far, or undefined while it is incomplete. Bodies must have a Content-Length. */
-function parseResponse(bytes: Buffer): ProbeResponse | undefined {
+interface Head {
+  status: number;
+  headers: Array<[name: string, value: string]>;
+  headLength: number;
+  contentLength: number;
+}
+
+/** The response's head, or undefined while it is incomplete. Bodies must have a Content-Length. */
+function parseHead(bytes: Buffer): Head | undefined {
   const headEnd = bytes.indexOf('\r\n\r\n');
   if (headEnd < 0) return undefined;
   const [statusLine = '', ...headerLines] = bytes.subarray(0, headEnd).toString('latin1').split('\r\n');
@@ -46,44 +54,69 @@ function parseResponse(bytes: Buffer): ProbeResponse | undefined {
   });
   const length = headers.find(([name]) => name.toLowerCase() === 'content-length')?.[1];
   if (length === undefined) throw new Error('the response has no Content-Length, which the probe needs to find its end');
-  const headLength = headEnd + 4;
-  if (bytes.length < headLength + Number(length)) return undefined;
-  return { status: Number(status), headers, headLength, body: bytes.subarray(headLength, headLength + Number(length)) };
+  return { status: Number(status), headers, headLength: headEnd + 4, contentLength: Number(length) };
 }
 
-export function probe(baseUrl: string, req: ProbeRequest): Promise<ProbeResponse> {
-  const url = new URL(req.path, baseUrl);
+/**
+ * Writes `request` on a connected `socket` and resolves with the one response to it, leaving the
+ * socket open and without listeners: the probe closes it, bench/idle.ts keeps it.
+ */
+export function exchange(socket: Socket, request: Buffer): Promise<ProbeResponse> {
   return new Promise((resolve, reject) => {
-    const socket: Socket = url.protocol === 'https:'
-      // The certificate is the run's own throwaway one: what is checked here is the answer, not the chain.
-      ? connectTls({ host: url.hostname, port: Number(url.port), rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] })
-      : connect(Number(url.port), url.hostname);
+    // The head is looked for in what has come so far; the body is joined once, when complete
+    // (joining on every read would copy a 64 MiB body hundreds of times).
     const chunks: Buffer[] = [];
-    const fail = (err: Error): void => {
-      socket.destroy();
-      reject(new Error(`probe of ${url.href}: ${err.message}`));
+    let received = 0;
+    let head: Head | undefined;
+    const settle = (): void => {
+      socket.setTimeout(0);
+      socket.off('timeout', onTimeout).off('error', fail).off('end', onEnd).off('data', onData);
     };
-    socket.setTimeout(TIMEOUT_MS, () => fail(new Error(`no complete answer within ${TIMEOUT_MS / 1000} s`)));
-    socket.on('error', fail);
-    socket.on('end', () => fail(new Error('the server closed the connection before the response was complete')));
-    socket.on('data', (chunk: Buffer) => {
+    const fail = (err: Error): void => {
+      settle();
+      reject(err);
+    };
+    const onTimeout = (): void => fail(new Error(`no complete answer within ${TIMEOUT_MS / 1000} s`));
+    const onEnd = (): void => fail(new Error('the server closed the connection before the response was complete'));
+    const onData = (chunk: Buffer): void => {
       chunks.push(chunk);
-      let response: ProbeResponse | undefined;
+      received += chunk.length;
       try {
-        response = parseResponse(Buffer.concat(chunks));
+        if (head === undefined) {
+          chunks.splice(0, chunks.length, Buffer.concat(chunks));
+          head = parseHead(chunks[0]!);
+        }
       } catch (err) {
         fail(err as Error);
         return;
       }
-      if (response !== undefined) {
-        if (url.protocol === 'https:') {
-          const tls = socket as TLSSocket;
-          response.tls = `${tls.getProtocol() ?? '?'} ${tls.getCipher().standardName}`;
-        }
-        socket.destroy();
-        resolve(response);
-      }
-    });
-    socket.write(requestBytes(url, req));
+      if (head === undefined || received < head.headLength + head.contentLength) return;
+      settle();
+      const { status, headers, headLength, contentLength } = head;
+      resolve({ status, headers, headLength, body: Buffer.concat(chunks).subarray(headLength, headLength + contentLength) });
+    };
+    socket.setTimeout(TIMEOUT_MS);
+    socket.on('timeout', onTimeout).on('error', fail).on('end', onEnd).on('data', onData);
+    socket.write(request);
   });
+}
+
+export async function probe(baseUrl: string, req: ProbeRequest): Promise<ProbeResponse> {
+  const url = new URL(req.path, baseUrl);
+  const socket: Socket = url.protocol === 'https:'
+    // The certificate is the run's own throwaway one: what is checked here is the answer, not the chain.
+    ? connectTls({ host: url.hostname, port: Number(url.port), rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] })
+    : connect(Number(url.port), url.hostname);
+  try {
+    const response = await exchange(socket, requestBytes(url, req));
+    if (url.protocol === 'https:') {
+      const tls = socket as TLSSocket;
+      response.tls = `${tls.getProtocol() ?? '?'} ${tls.getCipher().standardName}`;
+    }
+    return response;
+  } catch (err) {
+    throw new Error(`probe of ${url.href}: ${(err as Error).message}`);
+  } finally {
+    socket.destroy();
+  }
 }

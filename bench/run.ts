@@ -1,23 +1,42 @@
-// `npm run bench`: ferrowsgi beside node:http in one run, scenario by scenario. Each server runs
-// in its own process; wrk measures them in alternating order (A B, B A, ...) so that a drift in
-// the machine's speed does not favour either; the table shows medians over the rounds.
+// `npm run bench`: ferrowsgi beside node:http and other peers in one run, scenario by scenario.
+// Each server runs in its own process; wrk measures them in alternating order (A B, B A, ...) so
+// that a drift in the machine's speed does not favour any; the table shows medians over the rounds.
 import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { descriptorShortage, openIdleConnections } from './idle.js';
 import { parseOptions, type BenchOptions } from './options.js';
 import { probe } from './probe.js';
-import { cpuSeconds, peakRssBytes } from './proc-stats.js';
-import { formatMicros, formatTable, type Measured } from './report.js';
-import { BASELINE, scenarios, type Scenario } from './scenarios.js';
-import { ServerProcess } from './server-process.js';
+import { cpuSeconds, peakRssBytes, rssBytes } from './proc-stats.js';
+import { formatIdleTable, formatMicros, formatShares, formatTable, type IdleMeasured, type Measured } from './report.js';
+import { BASELINE, CEILING, scenarios, type Scenario, type ServerSpec } from './scenarios.js';
+import { nodeScript, ServerProcess } from './server-process.js';
 import { soak } from './soak.js';
 import { runWrk, wrkVersion } from './wrk.js';
 
 /** What `import 'ferrowsgi'` loads in the server scripts. */
 const BUILT_PACKAGE = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+/**
+ * How long idle connections are left alone before the server's RSS is read: long enough for the
+ * servers to have freed what answering their one request took.
+ */
+const IDLE_SETTLE_MS = 2000;
 
 /** Servers running right now, stopped on the way out whatever the way is. */
 const live = new Set<ServerProcess>();
+
+interface Started {
+  spec: ServerSpec;
+  server: ServerProcess;
+  /** Its RSS once it listened, before any request: what its peak RSS grew from. */
+  startRssBytes: number | undefined;
+}
+
+interface Results {
+  measured: Measured[];
+  idle: IdleMeasured[];
+}
 
 function select(names: string[]): Scenario[] {
   if (names.length === 0) return scenarios;
@@ -30,79 +49,160 @@ function select(names: string[]): Scenario[] {
   });
 }
 
-async function startServers(scenario: Scenario, env: NodeJS.ProcessEnv): Promise<ServerProcess[]> {
-  const started: ServerProcess[] = [];
-  for (const spec of scenario.servers) {
-    const server = await ServerProcess.start(spec.name, spec.script, env);
+function command(spec: ServerSpec): [string, ...string[]] {
+  return 'script' in spec ? nodeScript(spec.script) : [spec.executable()];
+}
+
+/** Starts the scenario's servers, leaving out (with the reason) the optional ones that cannot start. */
+async function startServers(scenario: Scenario, env: NodeJS.ProcessEnv): Promise<Started[]> {
+  // Every command first: a build (the rust ceiling's) must not share the CPU with servers already up.
+  const commands = scenario.servers.map(command);
+  const started: Started[] = [];
+  for (const [i, spec] of scenario.servers.entries()) {
+    let server: ServerProcess;
+    try {
+      server = await ServerProcess.start(spec.name, commands[i]!, env);
+    } catch (err) {
+      if (!spec.optional) throw err;
+      console.log(`  ${spec.name} left out: ${err instanceof Error ? err.message : String(err)}`);
+      continue;
+    }
     live.add(server);
-    started.push(server);
+    started.push({ spec, server, startRssBytes: rssBytes(server.pid) });
   }
   return started;
 }
 
 /** Refuses to time a server that answers the scenario's request wrongly. */
-async function checkAnswers(scenario: Scenario, servers: ServerProcess[]): Promise<void> {
-  for (const [i, server] of servers.entries()) {
-    const name = scenario.servers[i]!.name;
+async function checkAnswers(scenario: Scenario, servers: Started[]): Promise<void> {
+  for (const { spec, server } of servers) {
     const response = await probe(server.url, scenario.probe);
     const problem = scenario.check(response);
-    if (problem !== undefined) throw new Error(`${scenario.name}: ${name} answers wrongly: ${problem}`);
+    if (problem !== undefined) throw new Error(`${scenario.name}: ${spec.name} answers wrongly: ${problem}`);
     // The header names side by side show whether the peers really send the same bytes.
     const names = response.headers.map(([header]) => header).join(', ');
     const over = response.tls === undefined ? '' : ` over ${response.tls}`;
-    console.log(`  ${name} answers ${response.status} with ${names}: ${response.headLength} head bytes, ${response.body.length} body bytes${over}`);
+    console.log(`  ${spec.name} answers ${response.status} with ${names}: ${response.headLength} head bytes, ${response.body.length} body bytes${over}`);
   }
 }
 
-async function measure(scenario: Scenario, options: BenchOptions): Promise<Measured[]> {
-  console.log(`\n${scenario.name}`);
+/** Why the idle scenario cannot run here, or undefined when it can. */
+function idleShortage(count: number): string | undefined {
+  if (rssBytes(process.pid) === undefined) return 'the servers\' RSS cannot be read here (/proc is needed)';
+  return descriptorShortage(count);
+}
+
+/** The wrk flags that differ from the run's, for the scenario's title. */
+function wrkFlags(scenario: Scenario, options: BenchOptions): string {
+  const flags = [
+    ...(scenario.connections !== undefined && scenario.connections !== options.connections ? [`-c${scenario.connections}`] : []),
+    ...(scenario.wrkTimeoutSeconds === undefined ? [] : [`--timeout ${scenario.wrkTimeoutSeconds}s`]),
+  ];
+  return flags.length === 0 ? '' : ` (wrk ${flags.join(' ')})`;
+}
+
+async function measure(scenario: Scenario, options: BenchOptions, results: Results): Promise<void> {
+  const count = scenario.idleConnections;
+  console.log(`\n${scenario.name}${count === undefined ? wrkFlags(scenario, options) : ''}`);
+  const shortage = count === undefined ? undefined : idleShortage(count);
+  if (shortage !== undefined) {
+    console.log(`  left out: ${shortage}`);
+    return;
+  }
   const prepared = scenario.prepare?.();
   try {
-    return await measureServers(scenario, options, prepared?.env ?? {});
+    const servers = await startServers(scenario, prepared?.env ?? {});
+    await checkAnswers(scenario, servers);
+    if (count === undefined) results.measured.push(...(await measureWrk(scenario, options, servers)));
+    else results.idle.push(...(await measureIdle(scenario, count, servers)));
   } finally {
+    await stopAll();
     prepared?.cleanup();
   }
 }
 
-async function measureServers(scenario: Scenario, options: BenchOptions, env: NodeJS.ProcessEnv): Promise<Measured[]> {
-  const servers = await startServers(scenario, env);
-  try {
-    await checkAnswers(scenario, servers);
-    const wrk = (server: ServerProcess, seconds: number) => runWrk({
-      url: server.url, seconds, connections: options.connections, threads: options.threads, script: scenario.wrkScript,
-    });
-    if (options.warmup > 0) {
-      for (const server of servers) await wrk(server, options.warmup);
-    }
-
-    const measured: Measured[] = scenario.servers.map((spec) => ({
-      scenario: scenario.name, server: spec.name, baseline: scenario.baseline ?? BASELINE, runs: [], peakRssBytes: undefined,
-    }));
-    for (let round = 0; round < options.rounds; round += 1) {
-      const order = [...servers.keys()];
-      if (round % 2 === 1) order.reverse();
-      for (const i of order) {
-        const server = servers[i]!;
-        const before = cpuSeconds(server.pid);
-        const result = await wrk(server, options.duration);
-        const after = cpuSeconds(server.pid);
-        if (!server.running) throw new Error(`${scenario.name}: ${measured[i]!.server} exited during the run`);
-        measured[i]!.runs.push({
-          ...result,
-          cpuSeconds: before === undefined || after === undefined ? undefined : after - before,
-        });
-        console.error(
-          `  round ${round + 1}/${options.rounds} ${measured[i]!.server}: ${result.requestsPerSecond.toFixed(0)} req/s, ` +
-            `p50 ${formatMicros(result.p50Micros)}, p99 ${formatMicros(result.p99Micros)}` +
-            (result.errors > 0 ? `, ${result.errors} errors` : ''),
-        );
-      }
-    }
-    for (const [i, server] of servers.entries()) measured[i]!.peakRssBytes = peakRssBytes(server.pid);
-    return measured;
-  } finally {
-    await stopAll();
+async function measureWrk(scenario: Scenario, options: BenchOptions, servers: Started[]): Promise<Measured[]> {
+  const connections = scenario.connections ?? options.connections;
+  const wrk = (server: ServerProcess, seconds: number) => runWrk({
+    url: new URL(scenario.probe.path, server.url).href,
+    seconds,
+    connections,
+    threads: Math.min(options.threads, connections),
+    script: scenario.wrkScript,
+    scriptArgs: scenario.wrkScriptArgs,
+    timeoutSeconds: scenario.wrkTimeoutSeconds,
+  });
+  if (options.warmup > 0) {
+    for (const { server } of servers) await wrk(server, options.warmup);
   }
+
+  const measured: Measured[] = servers.map(({ spec, startRssBytes }) => ({
+    scenario: scenario.name,
+    server: spec.name,
+    baseline: scenario.baseline ?? BASELINE,
+    connections,
+    latency: scenario.wrkLatency ?? true,
+    runs: [],
+    startRssBytes,
+    peakRssBytes: undefined,
+  }));
+  for (let round = 0; round < options.rounds; round += 1) {
+    const order = [...servers.keys()];
+    if (round % 2 === 1) order.reverse();
+    for (const i of order) {
+      const { server } = servers[i]!;
+      const before = cpuSeconds(server.pid);
+      const result = await wrk(server, options.duration);
+      const after = cpuSeconds(server.pid);
+      if (!server.running) throw new Error(`${scenario.name}: ${measured[i]!.server} exited during the run`);
+      measured[i]!.runs.push({
+        ...result,
+        cpuSeconds: before === undefined || after === undefined ? undefined : after - before,
+      });
+      console.error(
+        `  round ${round + 1}/${options.rounds} ${measured[i]!.server}: ${result.requestsPerSecond.toFixed(0)} req/s` +
+          (measured[i]!.latency ? `, p50 ${formatMicros(result.p50Micros)}, p99 ${formatMicros(result.p99Micros)}` : '') +
+          (result.errors > 0 ? `, ${result.errors} errors` : ''),
+      );
+    }
+  }
+  for (const [i, { server }] of servers.entries()) measured[i]!.peakRssBytes = peakRssBytes(server.pid);
+  return measured;
+}
+
+/**
+ * One server at a time: its RSS, then `count` connections that each get one answer and stay
+ * idle, then its RSS again. Memory does not drift with the machine's speed as request rates do,
+ * so one measurement per server is enough.
+ */
+async function measureIdle(scenario: Scenario, count: number, servers: Started[]): Promise<IdleMeasured[]> {
+  const measured: IdleMeasured[] = [];
+  for (const { spec, server } of servers) {
+    const before = rssBytes(server.pid)!;
+    const opening = performance.now();
+    const connections = await openIdleConnections(server.url, scenario.probe, count);
+    try {
+      const opened = (performance.now() - opening) / 1000;
+      await sleep(IDLE_SETTLE_MS);
+      const after = rssBytes(server.pid);
+      if (after === undefined || !server.running) throw new Error(`${scenario.name}: ${spec.name} exited with its idle connections open`);
+      if (connections.lost > 0) {
+        throw new Error(`${scenario.name}: ${spec.name} closed ${connections.lost} of its ${count} idle connections within ${IDLE_SETTLE_MS / 1000} s`);
+      }
+      console.error(`  ${spec.name}: ${count.toLocaleString('en')} connections answered in ${opened.toFixed(1)} s, then idle for ${IDLE_SETTLE_MS / 1000} s`);
+      measured.push({
+        scenario: scenario.name,
+        server: spec.name,
+        baseline: scenario.baseline ?? BASELINE,
+        connections: count,
+        rssBeforeBytes: before,
+        rssAfterBytes: after,
+      });
+    } finally {
+      connections.close();
+    }
+  }
+  return measured;
 }
 
 async function stopAll(): Promise<void> {
@@ -140,11 +240,21 @@ async function main(): Promise<number> {
       `${options.rounds} rounds in alternating order; ${options.warmup} s warm-up per server`,
   );
 
-  const measured: Measured[] = [];
-  for (const scenario of selected) measured.push(...(await measure(scenario, options)));
-  console.log(`\n${formatTable(measured)}`);
-  console.log('\nreq/s, p50 and p99 are medians over the rounds; vs node is req/s over that of node:http (node:https for HTTPS);');
-  console.log('CPU us/req is the server process\'s user+system time over all rounds.');
+  const results: Results = { measured: [], idle: [] };
+  for (const scenario of selected) await measure(scenario, options, results);
+  if (results.measured.length > 0) {
+    console.log(`\n${formatTable(results.measured)}`);
+    console.log('\nreq/s, p50 and p99 are medians over the rounds; vs node is req/s over that of node:http (node:https for HTTPS);');
+    console.log('CPU us/req is the server process\'s user+system time over all rounds; RSS/conn is its peak RSS less its RSS');
+    console.log('before the first request, over wrk\'s connections.');
+  }
+  if (results.idle.length > 0) {
+    console.log(`\n${formatIdleTable(results.idle)}`);
+    console.log('\nRSS/conn is the RSS with every connection open and idle less the RSS before, over the connections;');
+    console.log('vs node is that over node:http\'s (lower is less memory).');
+  }
+  const shares = formatShares(results.measured, CEILING);
+  if (shares.length > 0) console.log(`\n${shares.join('\n')}`);
   return 0;
 }
 

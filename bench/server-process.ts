@@ -3,6 +3,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
+/** The command that runs a server script with node itself, through tsx's loader. */
+export function nodeScript(script: string): [string, ...string[]] {
+  return [process.execPath, '--import', 'tsx', script];
+}
+
 /** How long a server may take to print its `listening on` line. */
 const START_TIMEOUT_MS = 20_000;
 /** How much of a server's stderr to keep for the error message if it fails. */
@@ -29,11 +34,13 @@ export class ServerProcess {
   }
 
   /**
-   * Runs `script` with node itself (not through npx or a shell, so that `pid` is the server's own
-   * process and /proc/PID/stat counts only its CPU) and waits for its `listening on URL` line.
+   * Runs `command` (not through npx or a shell, so that `pid` is the server's own process and
+   * /proc/PID/stat counts only its CPU) and waits for its `listening on URL` line.
    */
-  static async start(name: string, script: string, env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
-    const child = spawn(process.execPath, ['--import', 'tsx', script], {
+  static async start(name: string, command: readonly [string, ...string[]], env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
+    const [program, ...args] = command;
+    const file = command[command.length - 1];
+    const child = spawn(program, args, {
       env: { ...process.env, ...env, PORT: '0', NO_COLOR: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -44,7 +51,7 @@ export class ServerProcess {
     const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
 
     const fail = (why: string): Error =>
-      new Error(`${name} (${script}) ${why}${stderr.trim() === '' ? '' : `; its stderr ends with:\n${stderr.trim()}`}`);
+      new Error(`${name} (${file}) ${why}${stderr.trim() === '' ? '' : `; its stderr ends with:\n${stderr.trim()}`}`);
     const url = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(fail(`printed no "listening on" line within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
       // Lines after the first keep being read, so that a chatty server never blocks on a full pipe.

@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { rssBytes } from './proc-stats.js';
 import { median } from './report.js';
-import { ServerProcess } from './server-process.js';
+import { nodeScript, ServerProcess } from './server-process.js';
 import { parseWrkOutput, type WrkResult } from './wrk.js';
 
 const USAGE = `Usage: npm run bench -- soak [options]
@@ -62,7 +62,7 @@ export async function soak(argv: string[], live: Set<ServerProcess>): Promise<nu
   const connections = count('connections', values.connections, 50);
   if (warmup >= total) throw new RangeError('soak: --warmup must be less than --requests');
 
-  const server = await ServerProcess.start('ferrowsgi', here('./servers/ferrowsgi-hello.ts'));
+  const server = await ServerProcess.start('ferrowsgi', nodeScript(here('./servers/ferrowsgi-hello.ts')));
   live.add(server);
   try {
     console.log(`soak: ${total.toLocaleString('en')} keep-alive requests to ferrowsgi's hello world, ` +

@@ -11,6 +11,10 @@ export interface WrkRun {
   threads: number;
   /** A wrk Lua script that shapes the request (method, body, pipelining). */
   script?: string;
+  /** Arguments for the script's init(), after `--` on wrk's command line. */
+  scriptArgs?: string[];
+  /** wrk --timeout: a response not complete this long after its request counts as an error (wrk's default: 2). */
+  timeoutSeconds?: number;
 }
 
 export interface WrkResult {
@@ -40,11 +44,13 @@ export async function wrkVersion(): Promise<string | undefined> {
 export async function runWrk(options: WrkRun): Promise<WrkResult> {
   const args = [
     `-t${options.threads}`, `-c${options.connections}`, `-d${options.seconds}s`, '--latency',
+    ...(options.timeoutSeconds === undefined ? [] : ['--timeout', `${options.timeoutSeconds}s`]),
     ...(options.script === undefined ? [] : ['-s', options.script]),
     options.url,
+    ...(options.scriptArgs === undefined ? [] : ['--', ...options.scriptArgs]),
   ];
   // Room for wrk to finish its last requests and report after the run.
-  const timeout = (options.seconds + 30) * 1000;
+  const timeout = (options.seconds + (options.timeoutSeconds ?? 2) + 30) * 1000;
   const { stdout } = await run('wrk', args, { timeout, maxBuffer: 1 << 20 });
   return parseWrkOutput(stdout);
 }

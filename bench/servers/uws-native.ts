@@ -1,0 +1,36 @@
+// uWebSockets.js for the uWS.js rows, loaded from the package's binary for this platform and Node
+// ABI. The package's own entry point would fall back to a JavaScript imitation on node:http (with
+// a warning) where that binary is missing, and a row for the imitation would not be uWS.js. The
+// package is an optional dependency: where it cannot be loaded, the server exits with the reason
+// on stderr and bench/run.ts leaves its row out.
+import { createRequire } from 'node:module';
+
+/** The parts of uWS.js's API that the bench servers use (the package's own types may be absent). */
+export interface UwsResponse {
+  writeStatus(status: string): UwsResponse;
+  writeHeader(name: string, value: string): UwsResponse;
+  end(body?: string | Uint8Array): UwsResponse;
+}
+
+export interface UwsApp {
+  any(pattern: string, handler: (res: UwsResponse) => void): UwsApp;
+  listen(host: string, port: number, callback: (listenSocket: unknown) => void): UwsApp;
+}
+
+export interface Uws {
+  App(): UwsApp;
+  us_socket_local_port(listenSocket: unknown): number;
+}
+
+const PACKAGE = '@trufflesuite/uws-js-unofficial';
+
+export function loadUws(): Uws {
+  const { platform, arch, versions } = process;
+  try {
+    return createRequire(import.meta.url)(`${PACKAGE}/binaries/uws_${platform}_${arch}_${versions.modules}.node`) as Uws;
+  } catch (err) {
+    const why = (err as Error).message.split('\n')[0];
+    console.error(`uWS.js (${PACKAGE}) cannot be loaded for ${platform}-${arch}, Node ABI ${versions.modules}: ${why}`);
+    process.exit(1);
+  }
+}
