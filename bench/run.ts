@@ -154,7 +154,7 @@ async function measureWrk(scenario: Scenario, options: BenchOptions, servers: St
       const before = cpuSeconds(server.pid);
       const result = await wrk(server, options.duration);
       const after = cpuSeconds(server.pid);
-      if (!server.running) throw new Error(`${scenario.name}: ${measured[i]!.server} exited during the run`);
+      if (!server.running) throw new Error(`${scenario.name}: ${measured[i]!.server} exited during the run (${await server.exitReport()})`);
       measured[i]!.runs.push({
         ...result,
         cpuSeconds: before === undefined || after === undefined ? undefined : after - before,
@@ -185,7 +185,9 @@ async function measureIdle(scenario: Scenario, count: number, servers: Started[]
       const opened = (performance.now() - opening) / 1000;
       await sleep(IDLE_SETTLE_MS);
       const after = rssBytes(server.pid);
-      if (after === undefined || !server.running) throw new Error(`${scenario.name}: ${spec.name} exited with its idle connections open`);
+      if (after === undefined || !server.running) {
+        throw new Error(`${scenario.name}: ${spec.name} exited with its idle connections open (${await server.exitReport()})`);
+      }
       if (connections.lost > 0) {
         throw new Error(`${scenario.name}: ${spec.name} closed ${connections.lost} of its ${count} idle connections within ${IDLE_SETTLE_MS / 1000} s`);
       }

@@ -8,6 +8,10 @@ export function nodeScript(script: string): [string, ...string[]] {
   return [process.execPath, '--import', 'tsx', script];
 }
 
+function stderrEnd(tail: string): string {
+  return tail.trim() === '' ? '' : `; its stderr ends with:\n${tail.trim()}`;
+}
+
 /** How long a server may take to print its `listening on` line. */
 const START_TIMEOUT_MS = 20_000;
 /** How much of a server's stderr to keep for the error message if it fails. */
@@ -17,11 +21,13 @@ export class ServerProcess {
   readonly url: string;
   readonly #child: ChildProcess;
   readonly #exited: Promise<void>;
+  readonly #stderr: { tail: string };
 
-  private constructor(child: ChildProcess, url: string, exited: Promise<void>) {
+  private constructor(child: ChildProcess, url: string, exited: Promise<void>, stderr: { tail: string }) {
     this.#child = child;
     this.url = url;
     this.#exited = exited;
+    this.#stderr = stderr;
   }
 
   get pid(): number {
@@ -44,14 +50,13 @@ export class ServerProcess {
       env: { ...process.env, ...env, PORT: '0', NO_COLOR: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let stderr = '';
+    const stderr = { tail: '' };
     child.stderr!.setEncoding('utf8').on('data', (text: string) => {
-      stderr = (stderr + text).slice(-STDERR_TAIL);
+      stderr.tail = (stderr.tail + text).slice(-STDERR_TAIL);
     });
     const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
 
-    const fail = (why: string): Error =>
-      new Error(`${name} (${file}) ${why}${stderr.trim() === '' ? '' : `; its stderr ends with:\n${stderr.trim()}`}`);
+    const fail = (why: string): Error => new Error(`${name} (${file}) ${why}${stderrEnd(stderr.tail)}`);
     const url = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(fail(`printed no "listening on" line within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
       // Lines after the first keep being read, so that a chatty server never blocks on a full pipe.
@@ -76,7 +81,14 @@ export class ServerProcess {
       await exited;
       throw err;
     });
-    return new ServerProcess(child, url, exited);
+    return new ServerProcess(child, url, exited, stderr);
+  }
+
+  /** How the process ended and the end of its stderr, for the error when it dies in a run. */
+  async exitReport(): Promise<string> {
+    await this.#exited; // by then stderr has been read to its end
+    const { exitCode, signalCode } = this.#child;
+    return `${signalCode ?? `status ${exitCode}`}${stderrEnd(this.#stderr.tail)}`;
   }
 
   async stop(): Promise<void> {

@@ -88,7 +88,7 @@ export async function soak(argv: string[], live: Set<ServerProcess>): Promise<nu
       } finally {
         clearInterval(sampler);
       }
-      if (!server.running) throw new Error(`soak: the server exited after ${done + result.requests} requests`);
+      if (!server.running) throw new Error(`soak: the server exited after ${done + result.requests} requests (${await server.exitReport()})`);
       if (result.requests === 0) throw new Error('soak: a wrk run completed no request');
       const warmingUp = done < warmup;
       done += result.requests;
