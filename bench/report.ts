@@ -51,15 +51,15 @@ function formatBytes(bytes: number): string {
 }
 
 /** CPU per request over every round: one total over another is steadier than a median of ratios. */
-function cpuMicrosPerRequest(runs: Run[]): string {
+function cpuMicrosPerRequest(runs: Run[]): number | undefined {
   let cpu = 0;
   let requests = 0;
   for (const run of runs) {
-    if (run.cpuSeconds === undefined) return 'n/a';
+    if (run.cpuSeconds === undefined) return undefined;
     cpu += run.cpuSeconds;
     requests += run.requests;
   }
-  return requests === 0 ? 'n/a' : (cpu / requests * 1e6).toFixed(1);
+  return requests === 0 ? undefined : cpu / requests * 1e6;
 }
 
 /** What the peak RSS grew by over the start RSS, per wrk connection. */
@@ -93,7 +93,7 @@ export function formatTable(measured: Measured[]): string {
       m.latency ? formatMicros(median(m.runs.map((run) => run.p50Micros))) : 'n/a',
       m.latency ? formatMicros(median(m.runs.map((run) => run.p99Micros))) : 'n/a',
       ratio(rps(m), base === undefined ? undefined : rps(base)),
-      cpuMicrosPerRequest(m.runs),
+      cpuMicrosPerRequest(m.runs)?.toFixed(1) ?? 'n/a',
       m.peakRssBytes === undefined ? 'n/a' : `${(m.peakRssBytes / 2 ** 20).toFixed(0)} MiB`,
       rssGrowthPerConnection(m),
       String(m.runs.reduce((sum, run) => sum + run.errors, 0)),
@@ -128,12 +128,19 @@ export function formatIdleTable(measured: IdleMeasured[]): string {
   );
 }
 
-/** `ferrowsgi = N% of rust ceiling (scenario)`, for every scenario that has both rows. */
+/**
+ * `ferrowsgi = N% of rust ceiling`, for every scenario that has both rows: by req/s, and by CPU
+ * per request (the ceiling's over ferrowsgi's), which still tells them apart where wrk's own core
+ * is the limit of both rates.
+ */
 export function formatShares(measured: Measured[], of: string): string[] {
   return measured.flatMap((ceiling) => {
     if (ceiling.server !== of) return [];
     const ferrowsgi = measured.find((m) => m.scenario === ceiling.scenario && m.server === 'ferrowsgi');
     if (ferrowsgi === undefined || rps(ceiling) === 0) return [];
-    return [`ferrowsgi = ${(rps(ferrowsgi) / rps(ceiling) * 100).toFixed(0)}% of ${of} (${ceiling.scenario}, req/s)`];
+    const ceilingCpu = cpuMicrosPerRequest(ceiling.runs);
+    const ferrowsgiCpu = cpuMicrosPerRequest(ferrowsgi.runs);
+    const byCpu = ceilingCpu === undefined || !ferrowsgiCpu ? '' : `, ${(ceilingCpu / ferrowsgiCpu * 100).toFixed(0)}% by CPU us/req`;
+    return [`ferrowsgi = ${(rps(ferrowsgi) / rps(ceiling) * 100).toFixed(0)}% of ${of} in ${ceiling.scenario} by req/s${byCpu}`];
   });
 }
