@@ -56,14 +56,19 @@ export async function openIdleConnections(baseUrl: string, req: ProbeRequest, co
     if (response.status !== 200) throw new Error(`an idle connection was answered ${response.status}, not 200`);
     answered = true;
   };
+  // After a failure, the other openers stop at their next connection; all opened are then closed.
+  let failure: { error: unknown } | undefined;
   const opening = async (): Promise<void> => {
-    while (sockets.length < count) await openOne();
+    try {
+      while (failure === undefined && sockets.length < count) await openOne();
+    } catch (error) {
+      failure ??= { error };
+    }
   };
-  try {
-    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, count) }, opening));
-  } catch (err) {
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, count) }, opening));
+  if (failure !== undefined) {
     for (const socket of sockets) socket.destroy();
-    throw err;
+    throw failure.error;
   }
   return {
     get lost() {
