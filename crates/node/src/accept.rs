@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::{TcpListener, UnixListener};
+use tokio::net::TcpListener;
+#[cfg(unix)]
+use tokio::net::UnixListener;
 use tokio::sync::mpsc;
 use tokio_rustls::TlsAcceptor;
 
@@ -18,6 +20,7 @@ use crate::tls::{self, Handshake, PeekFirst, SharedTls};
 
 enum Acceptor {
     Tcp(TcpListener),
+    #[cfg(unix)]
     Unix(UnixListener, String),
 }
 
@@ -28,6 +31,7 @@ fn acceptor(socket: BoundSocket) -> io::Result<Acceptor> {
             listener.set_nonblocking(true)?;
             Acceptor::Tcp(TcpListener::from_std(listener)?)
         }
+        #[cfg(unix)]
         BoundSocket::Unix(listener) => {
             listener.set_nonblocking(true)?;
             let path = listener
@@ -50,6 +54,7 @@ pub async fn accept_loop(taken: Taken, ctx: Arc<ServerContext>) {
             tokio::select! {
                 () = accept_one(&acceptor, tls.as_ref(), &ctx, &alive) => {}
                 _ = lifecycle.wait_for(|state| *state != Lifecycle::Running) => {
+                    #[cfg(unix)]
                     if let Acceptor::Unix(_, path) = &acceptor {
                         // Like `net.Server`, remove the socket file so that the path can be bound again.
                         let _ = std::fs::remove_file(path);
@@ -79,6 +84,7 @@ async fn accept_one(
             let addresses = Addresses::tcp(remote, stream.local_addr().ok());
             start(stream, addresses, tls, ctx, alive);
         }),
+        #[cfg(unix)]
         Acceptor::Unix(listener, _) => listener.accept().await.map(|(stream, _)| {
             start(stream, Addresses::unix(), tls, ctx, alive);
         }),
@@ -176,6 +182,7 @@ impl Addresses {
         }
     }
 
+    #[cfg(unix)]
     fn unix() -> Self {
         Addresses {
             text: b"unix\0\0unix\0".to_vec(),

@@ -4,21 +4,30 @@
 //! moves into the tokio runtime only when `server()` is called, and a listener can be served
 //! once. `useTls` (`wrapSsl`) gives an open listener a TLS configuration, which its server
 //! then uses for every connection it accepts.
+//!
+//! Unix domain sockets and `SO_REUSEPORT` exist on Unix only: on Windows, `listenUnix` and
+//! `reusePort: true` fail with a message that says so. `reuseAddr` is ignored on Windows, whose
+//! `SO_REUSEADDR` lets a second socket bind a port that is in use (no `EADDRINUSE`): Rust's std
+//! and tokio leave it unset there for that reason.
 
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
+#[cfg(unix)]
 use std::os::unix::net::UnixListener;
 use std::sync::{Arc, Mutex};
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use rustls::ServerConfig;
-use socket2::{Domain, SockAddr, Socket, Type};
+#[cfg(unix)]
+use socket2::SockAddr;
+use socket2::{Domain, Socket, Type};
 
 use crate::os_error::bind_error;
 use crate::tls;
 
 pub enum BoundSocket {
     Tcp(TcpListener),
+    #[cfg(unix)]
     Unix(UnixListener),
 }
 
@@ -51,6 +60,7 @@ pub struct NativeListener {
 #[derive(Clone)]
 enum Address {
     Inet(SocketAddr),
+    #[cfg(unix)]
     Path(String),
 }
 
@@ -72,12 +82,25 @@ pub fn listen_tcp(
         .ok_or_else(|| Error::from_reason(format!("ENOTFOUND: host not found {shown}")))?;
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)
         .map_err(|err| bind_error(&err, &shown))?;
-    socket
-        .set_reuse_address(reuse_addr)
-        .map_err(|err| bind_error(&err, &shown))?;
-    socket
-        .set_reuse_port(reuse_port)
-        .map_err(|err| bind_error(&err, &shown))?;
+    #[cfg(unix)]
+    {
+        socket
+            .set_reuse_address(reuse_addr)
+            .map_err(|err| bind_error(&err, &shown))?;
+        socket
+            .set_reuse_port(reuse_port)
+            .map_err(|err| bind_error(&err, &shown))?;
+    }
+    #[cfg(not(unix))]
+    {
+        // Not Windows' SO_REUSEADDR, which means something else there (see the module docs).
+        let _ = reuse_addr;
+        if reuse_port {
+            return Err(Error::from_reason(format!(
+                "ENOTSUP: reusePort is not supported on Windows {shown}"
+            )));
+        }
+    }
     if addr.is_ipv6() {
         // `::` should accept IPv4 too, as Node's `net.Server` does.
         let _ = socket.set_only_v6(false);
@@ -98,6 +121,7 @@ pub fn listen_tcp(
     ))
 }
 
+#[cfg(unix)]
 #[napi]
 pub fn listen_unix(path: String, backlog: u32) -> Result<NativeListener> {
     let socket =
@@ -111,6 +135,16 @@ pub fn listen_unix(path: String, backlog: u32) -> Result<NativeListener> {
         BoundSocket::Unix(socket.into()),
         Address::Path(path),
     ))
+}
+
+/// Windows has no Unix domain sockets for tokio to serve: `listenUnix` exists, and says so.
+#[cfg(not(unix))]
+#[napi]
+pub fn listen_unix(path: String, backlog: u32) -> Result<NativeListener> {
+    let _ = backlog;
+    Err(Error::from_reason(format!(
+        "EAFNOSUPPORT: Unix domain sockets are not supported on Windows {path}"
+    )))
 }
 
 fn backlog_of(backlog: u32) -> i32 {
@@ -149,7 +183,11 @@ impl NativeListener {
     }
 
     pub fn is_unix(&self) -> bool {
-        matches!(self.address, Address::Path(_))
+        match self.address {
+            Address::Inet(_) => false,
+            #[cfg(unix)]
+            Address::Path(_) => true,
+        }
     }
 }
 
@@ -163,6 +201,7 @@ impl NativeListener {
                 port: Some(u32::from(addr.port())),
                 path: None,
             },
+            #[cfg(unix)]
             Address::Path(path) => ListenerAddress {
                 host: None,
                 port: None,

@@ -11,7 +11,9 @@ use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf};
-use tokio::net::{TcpStream, UnixStream};
+use tokio::net::TcpStream;
+#[cfg(unix)]
+use tokio::net::UnixStream;
 
 /// What a socket offers for sharing: readiness-based, non-blocking I/O through `&self`.
 pub trait ReadyStream: Send + Sync + 'static {
@@ -93,6 +95,7 @@ macro_rules! ready_stream {
 }
 
 ready_stream!(TcpStream);
+#[cfg(unix)]
 ready_stream!(UnixStream);
 
 /// The JS thread's way in: write what the socket takes now, never wait.
