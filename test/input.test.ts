@@ -51,6 +51,11 @@ function chunkedHead(path: string, extra: string[] = [], method = 'POST', versio
   return `${method} ${path} ${version}\r\nHost: localhost\r\n${extra.map((h) => h + '\r\n').join('')}Transfer-Encoding: chunked\r\n\r\n`;
 }
 
+async function expectServing(port: number) {
+  const res = await fetch(`http://127.0.0.1:${port}/ping`);
+  expect(await res.text()).toBe('pong');
+}
+
 async function ask(port: number, request: string | Buffer) {
   const conn = await RawConnection.open(port);
   await conn.write(request);
@@ -114,6 +119,84 @@ describe('read()', () => {
     await conn.write(Buffer.concat([Buffer.from(`PUT /big HTTP/1.1\r\nHost: localhost\r\nContent-Length: ${big.length}\r\n\r\n`), big]));
     const res = await conn.readResponse({ timeoutMs: 10000 });
     expect(JSON.parse(res.text())).toEqual({ length: big.length, sha: createHash('sha256').update(big).digest('hex') });
+  });
+});
+
+// Bodies larger than what one socket read or one DATA event carries, arriving in pieces of every
+// size: the core's direct reads, its input buffer and JS's own buffering all take part.
+describe('large Content-Length bodies', () => {
+  const patterned = (length: number) => {
+    const body = Buffer.alloc(length);
+    for (let i = 0; i < body.length; i++) body[i] = (i * 131 + 17) & 0xff;
+    return body;
+  };
+  const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+  async function sendInPieces(port: number, body: Buffer, pieces: number[]) {
+    const conn = await RawConnection.open(port);
+    await conn.write(`POST /big HTTP/1.1\r\nHost: localhost\r\nContent-Length: ${body.length}\r\n\r\n`);
+    let at = 0;
+    for (let i = 0; at < body.length; i++) {
+      const size = pieces[i % pieces.length]!;
+      await conn.write(body.subarray(at, at + size));
+      at += size;
+      if (i % 4 === 0) await sleep(2);
+    }
+    return conn;
+  }
+
+  it('read(n) in 20000-byte steps of a 300000-byte body sent in odd-sized pieces', async () => {
+    const body = patterned(300_000);
+    const served = await serveInput(async (input) => {
+      const parts: Buffer[] = [];
+      for (;;) {
+        const part = await input.read(20_000);
+        if (part.length === 0) break;
+        parts.push(part);
+      }
+      return { sizes: [...new Set(parts.map((p) => p.length))], sha: sha(Buffer.concat(parts)) };
+    });
+    const conn = await sendInPieces(served.port, body, [7_001, 40_000, 1, 65_536, 12_345]);
+    const res = await conn.readResponse({ timeoutMs: 10000 });
+    expect(JSON.parse(res.text())).toEqual({ sizes: [20_000], sha: sha(body) });
+  });
+
+  it('read() of a 2 MiB body sent in 3000-byte pieces is whole, and the connection serves again', async () => {
+    const body = patterned(2 << 20);
+    const served = await serveInput(async (input) => {
+      const all = await input.read();
+      return { length: all.length, sha: sha(all) };
+    });
+    const conn = await sendInPieces(served.port, body, [3000]);
+    const res = await conn.readResponse({ timeoutMs: 20000 });
+    expect(JSON.parse(res.text())).toEqual({ length: body.length, sha: sha(body) });
+    await conn.write('GET /ping HTTP/1.1\r\nHost: localhost\r\n\r\n');
+    expect((await conn.readResponse()).text()).toBe('pong');
+  });
+
+  it('chunks() of a body sent in small pieces: each chunk holds little more memory than its bytes', async () => {
+    const body = patterned(200_000);
+    const served = await serveInput(async (input) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of input.chunks()) chunks.push(chunk);
+      // A chunk must not keep a much larger allocation alive; small ones may share Node's 8 KiB pool.
+      const wasteful = chunks.filter((c) => c.buffer.byteLength > Math.max(2 * c.length, 8192));
+      return { count: chunks.length > 1, wasteful: wasteful.length, sha: sha(Buffer.concat(chunks)) };
+    });
+    const conn = await sendInPieces(served.port, body, [1000, 5000]);
+    const res = await conn.readResponse({ timeoutMs: 10000 });
+    expect(JSON.parse(res.text())).toEqual({ count: true, wasteful: 0, sha: sha(body) });
+  });
+
+  it('a client that leaves during a large read: the read rejects and the server keeps serving', async () => {
+    const served = await serveInput(async (input) => input.read());
+    const conn = await RawConnection.open(served.port);
+    await conn.write(`POST /cut HTTP/1.1\r\nHost: localhost\r\nContent-Length: ${1 << 20}\r\n\r\n`);
+    await conn.write(patterned(100_000));
+    await sleep(50);
+    conn.destroy();
+    await vi.waitFor(() => expect(served.errors.length).toBe(1), { timeout: 5000 });
+    await expectServing(served.port);
   });
 });
 
@@ -335,11 +418,6 @@ describe('malformed or truncated chunked bodies: the read rejects, that connecti
     }
     return Buffer.concat(parts);
   };
-
-  async function expectServing(port: number) {
-    const res = await fetch(`http://127.0.0.1:${port}/ping`);
-    expect(await res.text()).toBe('pong');
-  }
 
   it.each([
     ['a bad hex size (zz)', '2\r\nok\r\nzz\r\nhello\r\n0\r\n\r\n'],
