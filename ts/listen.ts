@@ -1,4 +1,6 @@
 // `listen()`: binds synchronously, so address errors surface at the call (SPEC §2).
+// On Windows the addon refuses a socket path (EAFNOSUPPORT) and `reusePort: true` (ENOTSUP), each
+// with a message that says so, and ignores `reuseAddr` (crates/node/BRIDGE.md).
 import { native, type NativeListener } from './native/binding.js';
 
 export type ListenAddress = readonly [host: string, port: number] | { host?: string; port: number } | string;
@@ -6,9 +8,12 @@ export type ListenAddress = readonly [host: string, port: number] | { host?: str
 export interface ListenOptions {
   /** Pending-connection queue length (default 50, as eventlet). */
   backlog?: number;
-  /** SO_REUSEADDR (default true). */
+  /**
+   * SO_REUSEADDR (default true). Ignored on Windows, whose SO_REUSEADDR would let another socket
+   * bind the same port.
+   */
   reuseAddr?: boolean;
-  /** SO_REUSEPORT (default false). */
+  /** SO_REUSEPORT (default false). Unix only: `true` throws (`ENOTSUP`) on Windows. */
   reusePort?: boolean;
 }
 

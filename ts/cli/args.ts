@@ -36,10 +36,12 @@ MODULE (a file path, relative to the working directory; .js, .mjs and .cjs may b
 SIGINT or SIGTERM closes the server gracefully; a second one exits at once.
 
 Options:
-  -b, --bind ADDRESS            HOST:PORT, [IPV6]:PORT, :PORT (every interface) or unix:PATH;
-                                repeat to listen on several (default: ${DEFAULT_BIND})
+  -b, --bind ADDRESS            HOST:PORT, [IPV6]:PORT, :PORT (every interface) or unix:PATH
+                                (not on Windows); repeat to listen on several
+                                (default: ${DEFAULT_BIND})
       --backlog N               pending-connection queue length (default: 50)
       --reuse-port              set SO_REUSEPORT, so that several processes share a port
+                                (not on Windows)
       --certfile FILE           serve HTTPS with this PEM certificate (needs --keyfile)
       --keyfile FILE            the PEM private key of --certfile
       --keepalive SECONDS       idle keep-alive timeout; 0: one request per connection

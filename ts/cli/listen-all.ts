@@ -23,6 +23,8 @@ function isDeadSocket(path: string): Promise<boolean> {
  * server keeps its path, and so the bind fails as it should.
  */
 async function removeStaleSocket(path: string): Promise<void> {
+  // Windows has no Unix sockets to leave behind: listen() then says they are not supported.
+  if (process.platform === 'win32') return;
   let isSocket = false;
   try {
     isSocket = lstatSync(path).isSocket();
