@@ -5,7 +5,11 @@ import { curl } from './helpers/util.js';
 
 afterEach(killExamples);
 
-it('examples/wsgi.ts serves the hello world and stops gracefully on SIGTERM', async () => {
+/** Windows has no SIGTERM to catch: there `kill` ends the process outright. */
+const onWindows = process.platform === 'win32';
+
+// POSIX signals: the graceful stop on SIGTERM is what this test checks.
+it.skipIf(onWindows)('examples/wsgi.ts serves the hello world and stops gracefully on SIGTERM', async () => {
   const example = await startExample('wsgi.ts');
   const { code, stdout } = await curl(['--include', example.url + '/']);
   expect(code).toBe(0);
@@ -35,5 +39,6 @@ it('examples/hundred-continue.ts: curl with Expect: 100-continue gets the interi
   const interimBlock = stderr.slice(interim, final);
   expect(interimBlock).toContain('< Hundred-Continue-Header-1: H1');
   expect(interimBlock).toContain('< Hundred-Continue-Header-K: Hk');
-  expect(await example.stop()).toBe(0);
+  const exitCode = await example.stop();
+  if (!onWindows) expect(exitCode).toBe(0);
 });

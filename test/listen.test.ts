@@ -88,7 +88,8 @@ describe('listen() addresses', () => {
     expect(await getHello(tcpAddress(l).port)).toBe('hello world');
   });
 
-  it('reusePort: true lets two listeners bind the same port', async () => {
+  // SO_REUSEPORT is Unix only; Windows refuses the option (tested below).
+  it.skipIf(process.platform === 'win32')('reusePort: true lets two listeners bind the same port', async () => {
     const a = track(listen(['127.0.0.1', 0], { reusePort: true }));
     const { port } = tcpAddress(a);
     const b = track(listen(['127.0.0.1', port], { reusePort: true }));
@@ -106,7 +107,8 @@ describe('listen() addresses', () => {
   });
 });
 
-describe('listen() on a Unix domain socket', () => {
+// Windows has no Unix domain sockets for the core to serve (tested below).
+describe.skipIf(process.platform === 'win32')('listen() on a Unix domain socket', () => {
   it('serves over a socket path; REMOTE_ADDR/SERVER_NAME are "unix", ports are ""', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferrowsgi-'));
     const sockPath = path.join(dir, 'srv.sock');
@@ -146,6 +148,22 @@ describe('listen() on a Unix domain socket', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+// Runs on Windows CI only: what Windows lacks fails at the call, saying so.
+describe.runIf(process.platform === 'win32')('listen() on Windows', () => {
+  it('a socket path throws EAFNOSUPPORT: Unix domain sockets are not supported', () => {
+    const sockPath = path.join(os.tmpdir(), 'ferrowsgi-windows.sock');
+    expect(() => track(listen(sockPath))).toThrow(
+      expect.objectContaining({ code: 'EAFNOSUPPORT', message: expect.stringContaining('Unix domain sockets are not supported on Windows') }),
+    );
+  });
+
+  it('reusePort: true throws ENOTSUP, naming the address', () => {
+    expect(() => track(listen(['127.0.0.1', 0], { reusePort: true }))).toThrow(
+      expect.objectContaining({ code: 'ENOTSUP', message: expect.stringMatching(/reusePort is not supported on Windows 127\.0\.0\.1:0/) }),
+    );
   });
 });
 

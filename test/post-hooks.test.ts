@@ -213,7 +213,8 @@ describe('calls', () => {
 });
 
 describe('timing: not before the client has the whole body', () => {
-  it('over a Unix socket: the hook waits while the client does not read, and runs at the end of a slow read', async () => {
+  // Windows has no Unix domain sockets for the core to serve; the TCP test below runs there.
+  it.skipIf(process.platform === 'win32')('over a Unix socket: the hook waits while the client does not read, and runs at the end of a slow read', async () => {
     const total = 8 * MiB;
     let reader: SlowReader | undefined;
     let receivedAtHook = -1;
