@@ -63,8 +63,10 @@ pub struct End {
 
 pub enum Command {
     /// Write these bytes (what the JS thread could not write itself), then end if `end`.
+    /// Boxed: every connection's channel holds a block of 32 commands from the start, and
+    /// commands as large as `Outgoing` would make that several KiB per idle connection.
     Send {
-        out: Outgoing,
+        out: Box<Outgoing>,
         end: Option<End>,
     },
     /// Up to `max` body bytes; with `fill`, not before `max` are there or the body ended.

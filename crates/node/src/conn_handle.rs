@@ -152,7 +152,10 @@ impl ConnHandle {
             }
         }
         outbox.queued += out.remaining();
-        self.command(Command::Send { out, end });
+        self.command(Command::Send {
+            out: Box::new(out),
+            end,
+        });
         if outbox.queued > HIGH_WATER_MARK {
             outbox.drain_wanted = true;
             false

@@ -21,7 +21,7 @@ use crate::input_buffer::{InputBuffer, BODY_READ, HEAD_READ};
 use crate::outgoing::Outgoing;
 use crate::request_body::RequestBody;
 use crate::server_context::{Lifecycle, ServerContext};
-use crate::shared_stream::{ReadyStream, SharedStream};
+use crate::shared_stream::{ReadReady, ReadyStream, SharedStream};
 
 /// A body up to this size that arrived with its head travels with the REQUEST, so it needs no
 /// `read` round trip.
@@ -86,13 +86,13 @@ impl<T: ReadyStream> Connection<SharedStream<T>> {
             commands,
             lifecycle,
             input: InputBuffer::new(),
-            text: Vec::with_capacity(1024),
+            text: Vec::new(),
             _alive: alive,
         }
     }
 }
 
-impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
+impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Connection<S> {
     pub async fn run(mut self) {
         self.serve().await;
         self.ctx.registry.remove(self.handle.id);
@@ -124,6 +124,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
                 |out| out.extend_from_slice(text),
                 &prefix,
             );
+            self.input.release_if_empty();
             let outcome = self.exchange(&mut body).await;
             self.handle.release_permit();
             match outcome {
@@ -133,7 +134,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
             if *self.lifecycle.borrow() != Lifecycle::Running || !self.discard(&mut body).await {
                 return;
             }
-            self.input.shrink();
+            self.input.release_if_empty();
         }
     }
 
@@ -286,7 +287,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
                     }
                 }
                 if pending.is_none() {
-                    self.input.shrink();
+                    self.input.release_if_empty();
                 } else if peer_done {
                     // The rest of the body can never arrive.
                     return self.lost(true);
@@ -429,7 +430,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
 
 /// Reads once: with `direct > 0` at most that many bytes to the end of `direct_out`, otherwise
 /// about `size` bytes into `input`. Says how many, and whether they went direct. Cancel-safe.
-async fn read_some<S: AsyncRead + Unpin>(
+async fn read_some<S: AsyncRead + ReadReady + Unpin>(
     io: &mut S,
     input: &mut InputBuffer,
     direct_out: Option<&mut Vec<u8>>,

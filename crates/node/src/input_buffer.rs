@@ -2,12 +2,14 @@
 //!
 //! Consuming moves a start offset instead of shifting bytes, so a pipelined burst of small
 //! requests is parsed without a copy per request; the unread tail is moved to the front only
-//! when the buffer needs room. Heads are read 16 KiB at a time; bodies in larger reads, and the
-//! buffer shrinks back afterwards so that idle connections stay small.
+//! when the buffer needs room. Heads are read 16 KiB at a time, bodies in larger reads, and the
+//! memory is freed whenever the buffer is empty, so that idle connections hold none.
 
 use std::io;
 
 use tokio::io::{AsyncRead, AsyncReadExt};
+
+use crate::shared_stream::ReadReady;
 
 pub const HEAD_READ: usize = 16 * 1024;
 pub const BODY_READ: usize = 64 * 1024;
@@ -20,7 +22,7 @@ pub struct InputBuffer {
 impl InputBuffer {
     pub fn new() -> Self {
         InputBuffer {
-            bytes: Vec::with_capacity(HEAD_READ),
+            bytes: Vec::new(),
             start: 0,
         }
     }
@@ -48,11 +50,14 @@ impl InputBuffer {
 
     /// Reads once from `io`, up to about `size` bytes; `Ok(0)` is end of stream. Cancel-safe,
     /// for use in `select!`.
-    pub async fn read_from<S: AsyncRead + Unpin>(
+    pub async fn read_from<S: AsyncRead + ReadReady + Unpin>(
         &mut self,
         io: &mut S,
         size: usize,
     ) -> io::Result<usize> {
+        if self.bytes.capacity() == 0 {
+            std::future::poll_fn(|cx| io.poll_read_ready(cx)).await?;
+        }
         if self.bytes.capacity() - self.bytes.len() < size / 4 {
             self.bytes.drain(..self.start);
             self.start = 0;
@@ -61,10 +66,11 @@ impl InputBuffer {
         io.read_buf(&mut self.bytes).await
     }
 
-    /// Gives back what a large body read grew, once the buffer is empty again.
-    pub fn shrink(&mut self) {
-        if self.is_empty() && self.bytes.capacity() > HEAD_READ {
-            self.bytes = Vec::with_capacity(HEAD_READ);
+    /// Gives the memory back once every byte is consumed: most connections wait idle between
+    /// requests, and the next read allocates again.
+    pub fn release_if_empty(&mut self) {
+        if self.is_empty() {
+            self.bytes = Vec::new();
             self.start = 0;
         }
     }

@@ -113,6 +113,17 @@ impl<T: ReadyStream> DirectWrite for T {
 /// The task's way in: an `AsyncRead + AsyncWrite` over the shared socket.
 pub struct SharedStream<T>(pub Arc<T>);
 
+/// Waiting for data before there is a buffer to put it in, so that an idle connection holds none.
+pub trait ReadReady {
+    fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
+}
+
+impl<T: ReadyStream> ReadReady for SharedStream<T> {
+    fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.0.poll_read_ready(cx)
+    }
+}
+
 impl<T: ReadyStream> AsyncRead for SharedStream<T> {
     fn poll_read(
         self: Pin<&mut Self>,
