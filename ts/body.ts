@@ -87,10 +87,9 @@ async function stream(exchange: Exchange, body: unknown): Promise<void> {
 
   if (iterateAsync) {
     const iterator = (body as AsyncIterable<unknown>)[Symbol.asyncIterator]();
-    const gone = exchange.whenGone().then((): typeof GONE => GONE);
     for (;;) {
       // A body waiting for its next chunk must not outlive the client.
-      const step = await Promise.race([iterator.next(), gone]);
+      const step = await exchange.unlessGone(iterator.next(), GONE);
       if (step === GONE) {
         void Promise.resolve(iterator.return?.()).catch(() => undefined);
         return;

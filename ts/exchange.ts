@@ -55,7 +55,6 @@ export class Exchange implements BodySource {
   #completed = false;
   #write: WriteCallable | undefined;
   #drained: (() => void) | undefined;
-  #gone: Promise<void> | undefined;
   #onGone: (() => void) | undefined;
 
   constructor(ctx: ServerContext, conn: number, flags: number, text: string, prefix: Buffer) {
@@ -105,12 +104,18 @@ export class Exchange implements BodySource {
     return this.#state === State.Disconnected;
   }
 
-  /** Resolves once the client is gone, for a body that waits on something else meanwhile. */
-  whenGone(): Promise<void> {
-    this.#gone ??= this.#state === State.Disconnected
-      ? Promise.resolve()
-      : new Promise<void>((resolve) => (this.#onGone = resolve));
-    return this.#gone;
+  /**
+   * What `pending` settles with, or `gone` as soon as the client has left: for a body that waits
+   * on something else meanwhile. Only the latest call is remembered; a `Promise.race` against
+   * one long-lived promise would instead keep every earlier step, and its chunk, reachable until
+   * the response ends.
+   */
+  unlessGone<T, G>(pending: Promise<T>, gone: G): Promise<T | G> {
+    if (this.#state === State.Disconnected) return Promise.resolve(gone);
+    return new Promise<T | G>((resolve, reject) => {
+      this.#onGone = () => resolve(gone);
+      pending.then(resolve, reject);
+    });
   }
 
   /** The whole response at once: head and body in one `respond` call with END. */
