@@ -308,10 +308,20 @@ export class Exchange implements BodySource {
     this.onDrain();
   }
 
+  /** The response ended and left the connection open for the next request. */
+  get keptAlive(): boolean {
+    return this.#keepAlive && this.#state === State.Ended;
+  }
+
   #finish(): void {
+    runPostHooks(this.env, this.ctx.log);
+    this.#report();
+    // Last: the connection's next request may start right away, and its line comes after ours.
+    this.ctx.release(this);
+  }
+
+  #report(): void {
     const ctx = this.ctx;
-    ctx.release(this);
-    runPostHooks(this.env, ctx.log);
     if (this.#state === State.Disconnected) {
       ctx.log.line(`${this.env.REMOTE_ADDR} - client disconnected before the response to "${this.requestLine}" was complete`);
       return;

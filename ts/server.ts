@@ -87,7 +87,18 @@ class Router implements EventHandler, ServerContext {
   readonly log: Log;
   readonly accessLog: AccessLog;
   readonly environDefaults: Array<[string, unknown]>;
+  /** The exchange each connection is serving. */
   readonly #exchanges = new Map<number, Exchange>();
+  /**
+   * Pipelined requests the core handed over before the response to the one before them ended
+   * (BRIDGE.md, REQUEST): each starts when its predecessor is done, as on the wire.
+   */
+  readonly #waiting = new Map<number, Array<[flags: number, text: string, body: Buffer]>>();
+  /**
+   * Connections whose last response closes them: requests the core handed over ahead of it are
+   * never served. Each leaves this set at its CLOSED, which the core sends after them.
+   */
+  readonly #closing = new Set<number>();
   readonly #onServerClosed: () => void;
 
   constructor(app: App, settings: Settings, accessLog: AccessLog, onServerClosed: () => void) {
@@ -100,10 +111,34 @@ class Router implements EventHandler, ServerContext {
   }
 
   release(exchange: Exchange): void {
-    if (this.#exchanges.get(exchange.conn) === exchange) this.#exchanges.delete(exchange.conn);
+    const conn = exchange.conn;
+    if (this.#exchanges.get(conn) !== exchange) return;
+    this.#exchanges.delete(conn);
+    if (!exchange.keptAlive) {
+      // A client that went away has had its CLOSED already.
+      if (!exchange.disconnected) this.#closing.add(conn);
+      this.#waiting.delete(conn);
+      return;
+    }
+    const waiting = this.#waiting.get(conn);
+    if (waiting === undefined) return;
+    const next = waiting.shift()!;
+    if (waiting.length === 0) this.#waiting.delete(conn);
+    this.#start(conn, ...next);
   }
 
   onRequest(conn: number, flags: number, text: string, body: Buffer): void {
+    if (this.#closing.has(conn)) return;
+    if (this.#exchanges.has(conn)) {
+      const waiting = this.#waiting.get(conn);
+      if (waiting === undefined) this.#waiting.set(conn, [[flags, text, body]]);
+      else waiting.push([flags, text, body]);
+      return;
+    }
+    this.#start(conn, flags, text, body);
+  }
+
+  #start(conn: number, flags: number, text: string, body: Buffer): void {
     let exchange: Exchange;
     try {
       exchange = new Exchange(this, conn, flags, text, body);
@@ -134,6 +169,8 @@ class Router implements EventHandler, ServerContext {
   }
 
   onClosed(conn: number): void {
+    this.#closing.delete(conn);
+    this.#waiting.delete(conn);
     this.#exchanges.get(conn)?.onClosed();
   }
 

@@ -7,7 +7,7 @@
 //! through the task until it has caught up, so bytes can never overtake each other.
 
 use std::io;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::mpsc::UnboundedSender;
@@ -28,8 +28,8 @@ pub struct ConnHandle {
     /// The socket, for writes from the JS thread.
     direct: Arc<dyn DirectWrite>,
     outbox: Mutex<Outbox>,
-    /// Set when the JS thread finished a keep-alive response by itself.
-    ended: AtomicBool,
+    /// Keep-alive responses the JS thread finished by itself, not yet counted by the task.
+    ended: AtomicU32,
     /// Wakes the task for `ended` when it waits for it.
     pub end_wake: Notify,
     events: Arc<EventQueue>,
@@ -42,8 +42,11 @@ struct Outbox {
     /// Bytes handed to the task and not yet written.
     queued: usize,
     drain_wanted: bool,
-    /// The request's place under `maxSize`, given back when its response ends.
+    /// The connection's place under `maxSize`, given back when the last response in flight
+    /// ends: requests dispatched ahead of their turn share their predecessor's.
     permit: Option<OwnedSemaphorePermit>,
+    /// Requests dispatched to JS whose responses have not ended.
+    in_flight: u32,
 }
 
 impl ConnHandle {
@@ -58,7 +61,7 @@ impl ConnHandle {
             commands,
             direct,
             outbox: Mutex::new(Outbox::default()),
-            ended: AtomicBool::new(false),
+            ended: AtomicU32::new(0),
             end_wake: Notify::new(),
             events,
         }
@@ -99,17 +102,27 @@ impl ConnHandle {
         due
     }
 
+    /// A request is dispatched under `permit`.
     pub fn hold_permit(&self, permit: OwnedSemaphorePermit) {
-        self.outbox.lock().expect("outbox poisoned").permit = Some(permit);
+        let mut outbox = self.outbox.lock().expect("outbox poisoned");
+        outbox.permit = Some(permit);
+        outbox.in_flight = 1;
+    }
+
+    /// One more request is dispatched before the responses in flight have ended.
+    pub fn dispatched_ahead(&self) {
+        self.outbox.lock().expect("outbox poisoned").in_flight += 1;
     }
 
     pub fn release_permit(&self) {
-        self.outbox.lock().expect("outbox poisoned").permit = None;
+        let mut outbox = self.outbox.lock().expect("outbox poisoned");
+        outbox.permit = None;
+        outbox.in_flight = 0;
     }
 
-    /// Whether the JS thread ended a keep-alive response by itself since the last call.
-    pub fn take_ended(&self) -> bool {
-        self.ended.swap(false, Ordering::AcqRel)
+    /// How many keep-alive responses the JS thread ended by itself since the last call.
+    pub fn take_ended(&self) -> u32 {
+        self.ended.swap(0, Ordering::AcqRel)
     }
 
     fn send_body(&self, outbox: &mut Outbox, head: Vec<u8>, body: BodyBytes, flags: u32) -> bool {
@@ -126,7 +139,10 @@ impl ConnHandle {
         });
         if end.is_some() {
             outbox.writer = None;
-            outbox.permit = None;
+            outbox.in_flight = outbox.in_flight.saturating_sub(1);
+            if outbox.in_flight == 0 {
+                outbox.permit = None;
+            }
         }
         self.send(outbox, out, end)
     }
@@ -143,7 +159,7 @@ impl ConnHandle {
                     if end.notify {
                         self.events.done(self.id, true);
                     }
-                    self.ended.store(true, Ordering::Release);
+                    self.ended.fetch_add(1, Ordering::Release);
                     self.end_wake.notify_one();
                     return true;
                 }

@@ -28,6 +28,9 @@ use crate::shared_stream::{ReadReady, ReadyStream, SharedStream};
 const BODY_PREFIX_MAX: usize = 64 * 1024;
 /// How much of a pipelined next request is buffered while the current one is in progress.
 const LOOKAHEAD_MAX: usize = 64 * 1024;
+/// The most requests of one connection handed to JS at once: pipelined requests without a body
+/// go ahead of the response to the one before them, and JS runs them in order.
+const IN_FLIGHT_MAX: u32 = 32;
 
 /// A `read` from JS being gathered.
 struct PendingRead {
@@ -62,8 +65,18 @@ pub struct Connection<S> {
     input: InputBuffer,
     /// The REQUEST text under construction (reused between requests).
     text: Vec<u8>,
+    /// Whether JS has heard of this connection, and of its end.
+    closed: Closed,
     /// Held while the task runs: the server's close waits until every sender is gone.
     _alive: Sender<()>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Closed {
+    /// No request yet: JS does not know the connection, so its end is no news.
+    Unknown,
+    NotYet,
+    Reported,
 }
 
 /// What the head of a request told us, once the borrow of the input buffer is over.
@@ -87,6 +100,7 @@ impl<T: ReadyStream> Connection<SharedStream<T>> {
             lifecycle,
             input: InputBuffer::new(),
             text: Vec::new(),
+            closed: Closed::Unknown,
             _alive: alive,
         }
     }
@@ -96,6 +110,7 @@ impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Connection<S> {
     pub async fn run(mut self) {
         self.serve().await;
         self.ctx.registry.remove(self.handle.id);
+        self.report_closed();
         let _ = self.io.shutdown().await;
     }
 
@@ -110,21 +125,7 @@ impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Connection<S> {
             // The request is in progress until its response ends, which the JS thread may see
             // first: the handle holds the permit and gives it back at the end.
             self.handle.hold_permit(permit);
-            let mut body = RequestBody::new(start.framing);
-            let mut flags = start.flags;
-            let prefix = body.take_whole(&mut self.input, BODY_PREFIX_MAX);
-            if prefix.is_some() {
-                flags |= request_flags::BODY_COMPLETE;
-            }
-            let prefix = prefix.unwrap_or_default();
-            let text = &self.text;
-            self.ctx.events.request(
-                self.handle.id,
-                flags,
-                |out| out.extend_from_slice(text),
-                &prefix,
-            );
-            self.input.release_if_empty();
+            let mut body = self.dispatch(start);
             let outcome = self.exchange(&mut body).await;
             self.handle.release_permit();
             match outcome {
@@ -136,6 +137,29 @@ impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Connection<S> {
             }
             self.input.release_if_empty();
         }
+    }
+
+    /// Hands the request whose text is in `self.text` to JS, with its body when it is all here.
+    fn dispatch(&mut self, start: RequestStart) -> RequestBody {
+        let mut body = RequestBody::new(start.framing);
+        let mut flags = start.flags;
+        let prefix = body.take_whole(&mut self.input, BODY_PREFIX_MAX);
+        if prefix.is_some() {
+            flags |= request_flags::BODY_COMPLETE;
+        }
+        let prefix = prefix.unwrap_or_default();
+        let text = &self.text;
+        self.ctx.events.request(
+            self.handle.id,
+            flags,
+            |out| out.extend_from_slice(text),
+            &prefix,
+        );
+        self.input.release_if_empty();
+        if self.closed == Closed::Unknown {
+            self.closed = Closed::NotYet;
+        }
+        body
     }
 
     /// Waits for a complete request head and prepares its REQUEST text in `self.text`.
@@ -183,6 +207,28 @@ impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Connection<S> {
     }
 
     fn parse_head(&mut self) -> Result<Option<RequestStart>, HeadError> {
+        self.parse_head_if(|_| true)
+    }
+
+    /// The next pipelined request, if it may go to JS before the responses in flight have
+    /// ended: its head is complete and valid, it is HTTP/1.1, keeps the connection, has no body
+    /// and expects no interim response. Anything else waits for its turn, as before.
+    fn parse_head_ahead(&mut self) -> Option<RequestStart> {
+        self.parse_head_if(|start| {
+            matches!(start.framing, BodyFraming::None)
+                && start.flags & request_flags::HTTP_11 != 0
+                && start.flags & (request_flags::CONNECTION_CLOSE | request_flags::EXPECT_CONTINUE)
+                    == 0
+        })
+        .ok()
+        .flatten()
+    }
+
+    /// A complete head that `accept` takes is consumed and its REQUEST text prepared.
+    fn parse_head_if(
+        &mut self,
+        accept: impl FnOnce(&RequestStart) -> bool,
+    ) -> Result<Option<RequestStart>, HeadError> {
         let mut storage = [ferrowsgi_http::EMPTY_HEADER; MAX_HEADERS];
         let head = match parse_request_head(self.input.data(), &self.ctx.limits, &mut storage)? {
             Parsed::Partial => return Ok(None),
@@ -192,6 +238,9 @@ impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Connection<S> {
             flags: self.flags_of(&head),
             framing: head.framing,
         };
+        if !accept(&start) {
+            return Ok(None);
+        }
         encode_request_text(&mut self.text, &head, &self.peer.text);
         let consumed = head.len;
         self.input.consume(consumed);
@@ -258,13 +307,30 @@ impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Connection<S> {
         let mut body_failed = false;
         // The client shut down its side; it may still read the response.
         let mut peer_done = false;
+        // Requests handed to JS whose responses have not ended: this one, and the pipelined
+        // ones dispatched ahead.
+        let mut in_flight: u32 = 1;
         loop {
-            if self.handle.take_ended() {
+            in_flight -= self.handle.take_ended().min(in_flight);
+            if in_flight == 0 {
                 return if body_failed {
                     Outcome::Close
                 } else {
                     Outcome::KeepAlive
                 };
+            }
+            if pending.is_none()
+                && !body_failed
+                && in_flight < IN_FLIGHT_MAX
+                && body.is_complete()
+                && *self.lifecycle.borrow() == Lifecycle::Running
+            {
+                if let Some(start) = self.parse_head_ahead() {
+                    self.handle.dispatched_ahead();
+                    *body = self.dispatch(start);
+                    in_flight += 1;
+                    continue;
+                }
             }
             if let Some(read) = pending.as_mut() {
                 let room = read.max - read.bytes.len();
@@ -334,8 +400,13 @@ impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Connection<S> {
                                     if end.notify {
                                         self.ctx.events.done(id, written.is_ok());
                                     }
-                                    let keep_alive = written.is_ok() && end.keep_alive && !body_failed;
-                                    return if keep_alive { Outcome::KeepAlive } else { Outcome::Close };
+                                    if !(written.is_ok() && end.keep_alive && !body_failed) {
+                                        return Outcome::Close;
+                                    }
+                                    in_flight -= 1;
+                                    if in_flight == 0 {
+                                        return Outcome::KeepAlive;
+                                    }
                                 }
                             }
                         }
@@ -363,12 +434,12 @@ impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Connection<S> {
                 },
                 () = sleep_until_opt(read_deadline), if pending.is_some() => {
                     self.ctx.events.error(id, "timed out reading the request body");
-                    self.ctx.events.closed(id);
+                    self.report_closed();
                     return Outcome::Close;
                 }
                 changed = self.lifecycle.changed() => {
                     if changed.is_err() || *self.lifecycle.borrow() == Lifecycle::Aborting {
-                        self.ctx.events.closed(id);
+                        self.report_closed();
                         return Outcome::Close;
                     }
                 }
@@ -384,8 +455,16 @@ impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Connection<S> {
                 "the client disconnected before the request body was complete",
             );
         }
-        self.ctx.events.closed(self.handle.id);
+        self.report_closed();
         Outcome::Close
+    }
+
+    /// CLOSED, once per connection that had a request (BRIDGE.md).
+    fn report_closed(&mut self) {
+        if self.closed == Closed::NotYet {
+            self.ctx.events.closed(self.handle.id);
+            self.closed = Closed::Reported;
+        }
     }
 
     /// Drops the body bytes the app left unread; false when the connection cannot continue.

@@ -80,6 +80,12 @@ impl RequestBody {
         Some(whole)
     }
 
+    /// Every byte of a body without chunked framing has been taken (a chunked body is never
+    /// reported complete: that only costs it the dispatch of pipelined requests ahead).
+    pub fn is_complete(&self) -> bool {
+        matches!(self, RequestBody::Length { remaining: 0 })
+    }
+
     /// Body bytes still expected, for a Content-Length body. Such bytes need no decoding, so
     /// they may be read from the socket straight to where JS will get them.
     pub fn remaining_length(&self) -> Option<u64> {
