@@ -114,6 +114,46 @@ describe('pipelined requests', () => {
     expect(await res.text()).toBe('/after');
   });
 
+  it('a response held back to leave with the next one never waits for a slow app', async () => {
+    const served = await serve(async (env: Environ, sr: StartResponse) => {
+      if (path(env) === '/slow') await sleep(400);
+      sr('200 OK', []);
+      return [path(env)];
+    });
+    const conn = await RawConnection.open(served.port);
+    await conn.write(head('GET /fast') + head('GET /slow'));
+    const started = Date.now();
+    expect((await conn.readResponse({ timeoutMs: 5000 })).text()).toBe('/fast');
+    expect(Date.now() - started).toBeLessThan(300);
+    expect((await conn.readResponse({ timeoutMs: 5000 })).text()).toBe('/slow');
+  });
+
+  it('small, large, streamed and hooked responses interleaved in one pipeline keep their order and bytes', async () => {
+    const big = Buffer.alloc(200_000, 'b');
+    const served = await serve((env: Environ, sr: StartResponse) => {
+      sr('200 OK', []);
+      switch (path(env)) {
+        case '/big':
+          return [big];
+        case '/stream':
+          return (async function* () {
+            yield 'str';
+            yield 'eam';
+          })();
+        case '/hooked':
+          (env['eventlet.posthooks'] as unknown[]).push([() => undefined, [], {}]);
+          return ['hooked'];
+        default:
+          return [path(env)];
+      }
+    });
+    const conn = await RawConnection.open(served.port);
+    const order = ['/a', '/big', '/b', '/stream', '/c', '/hooked', '/d', '/big', '/e'];
+    await conn.write(order.map((p) => head(`GET ${p}`)).join(''));
+    const expected = order.map((p) => (p === '/big' ? big.toString() : p === '/stream' ? 'stream' : p === '/hooked' ? 'hooked' : p));
+    expect(await readBodies(conn, order.length)).toEqual(expected);
+  });
+
   it('maxSize 1: two connections pipelining 5 requests each never run two apps at once', async () => {
     let running = 0;
     let most = 0;

@@ -22,6 +22,8 @@ export interface ServerContext {
   readonly environDefaults: Array<[string, unknown]>;
   /** The exchange needs no more events. */
   release(exchange: Exchange): void;
+  /** The connection's held-back responses (CORK) must be written at the end of this turn. */
+  cork(conn: number): void;
 }
 
 const enum State {
@@ -125,7 +127,14 @@ export class Exchange implements BodySource {
     const framing = bodyless ? Framing.None : start.contentLength >= 0 ? start.contentLength : length;
     const head = this.#head(start, framing, !bodyless && start.contentLength < 0 ? length : -1, false);
     this.#bodyBytes = bodyless ? 0 : Math.min(length, framing);
-    this.ctx.native.respond(this.conn, head, framing, bodyless ? null : body, this.#endFlags());
+    let flags = this.#endFlags();
+    // Another request of this connection is on its way to JS: this response may wait for its
+    // answer and leave in the same write, at the latest at the end of this turn.
+    if ((this.flags & RequestFlag.PipelinedNext) !== 0 && (flags & WriteFlag.Notify) === 0) {
+      this.ctx.cork(this.conn);
+      flags |= WriteFlag.Cork;
+    }
+    this.ctx.native.respond(this.conn, head, framing, bodyless ? null : body, flags);
     this.#ended();
   }
 

@@ -99,6 +99,8 @@ class Router implements EventHandler, ServerContext {
    * never served. Each leaves this set at its CLOSED, which the core sends after them.
    */
   readonly #closing = new Set<number>();
+  /** Connections with responses held back by CORK, written at the end of the current turn. */
+  readonly #corked = new Set<number>();
   readonly #onServerClosed: () => void;
 
   constructor(app: App, settings: Settings, accessLog: AccessLog, onServerClosed: () => void) {
@@ -120,12 +122,18 @@ class Router implements EventHandler, ServerContext {
       this.#waiting.delete(conn);
       return;
     }
-    const waiting = this.#waiting.get(conn);
-    if (waiting === undefined) return;
-    const next = waiting.shift()!;
-    if (waiting.length === 0) this.#waiting.delete(conn);
-    this.#start(conn, ...next);
+    this.#startNext(conn);
   }
+
+  cork(conn: number): void {
+    if (this.#corked.size === 0) queueMicrotask(this.#uncork);
+    this.#corked.add(conn);
+  }
+
+  readonly #uncork = (): void => {
+    for (const conn of this.#corked) this.native.uncork(conn);
+    this.#corked.clear();
+  };
 
   onRequest(conn: number, flags: number, text: string, body: Buffer): void {
     if (this.#closing.has(conn)) return;
@@ -135,6 +143,14 @@ class Router implements EventHandler, ServerContext {
       else waiting.push([flags, text, body]);
       return;
     }
+    this.#start(conn, flags, text, body);
+  }
+
+  #startNext(conn: number): void {
+    const waiting = this.#waiting.get(conn);
+    if (waiting === undefined) return;
+    const [flags, text, body] = waiting.shift()!;
+    if (waiting.length === 0) this.#waiting.delete(conn);
     this.#start(conn, flags, text, body);
   }
 

@@ -27,7 +27,7 @@ export interface NativeServerOptions {
 export const Framing = { Chunked: -1, UntilClose: -2, None: -3 } as const;
 
 /** Flags of `respond` and `write`. */
-export const WriteFlag = { End: 1, KeepAlive: 2, Notify: 4 } as const;
+export const WriteFlag = { End: 1, KeepAlive: 2, Notify: 4, Cork: 8 } as const;
 
 /** Flags of a REQUEST event. */
 export const RequestFlag = {
@@ -41,11 +41,13 @@ export const RequestFlag = {
   ConnectionClose: 32,
   ConnectionKeepAlive: 64,
   Tls: 128,
+  PipelinedNext: 256,
 } as const;
 
 export interface NativeServer {
   respond(conn: number, head: string, framing: number, body: string | Buffer | null, flags: number): boolean;
   write(conn: number, body: string | Buffer, flags: number): boolean;
+  uncork(conn: number): void;
   interim(conn: number, head: string): void;
   read(conn: number, max: number, fill: boolean): void;
   rearm(conn: number): void;

@@ -33,6 +33,9 @@ pub mod write_flags {
     pub const END: u32 = 1;
     pub const KEEP_ALIVE: u32 = 2;
     pub const NOTIFY: u32 = 4;
+    /// More responses on this connection follow at once: hold the bytes of this one until the
+    /// next one or `uncork` (BRIDGE.md).
+    pub const CORK: u32 = 8;
 }
 
 /// Body bytes from JS: small ones copied, large ones kept where JS put them.

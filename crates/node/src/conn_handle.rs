@@ -47,6 +47,9 @@ struct Outbox {
     permit: Option<OwnedSemaphorePermit>,
     /// Requests dispatched to JS whose responses have not ended.
     in_flight: u32,
+    /// Whole keep-alive responses held back (CORK) to leave with the next write, and how many.
+    corked: Vec<u8>,
+    corked_ends: u32,
 }
 
 impl ConnHandle {
@@ -83,7 +86,13 @@ impl ConnHandle {
     /// An interim response, written as is.
     pub fn interim(&self, head: Vec<u8>) {
         let mut outbox = self.outbox.lock().expect("outbox poisoned");
-        self.send(&mut outbox, Outgoing::raw(head), None);
+        self.send(&mut outbox, Outgoing::raw(head), None, false);
+    }
+
+    /// Writes the responses held back by CORK.
+    pub fn uncork(&self) {
+        let mut outbox = self.outbox.lock().expect("outbox poisoned");
+        self.flush_corked(&mut outbox);
     }
 
     pub fn command(&self, command: Command) {
@@ -144,10 +153,27 @@ impl ConnHandle {
                 outbox.permit = None;
             }
         }
-        self.send(outbox, out, end)
+        self.send(outbox, out, end, flags & write_flags::CORK != 0)
     }
 
-    fn send(&self, outbox: &mut Outbox, mut out: Outgoing, end: Option<End>) -> bool {
+    fn send(&self, outbox: &mut Outbox, mut out: Outgoing, end: Option<End>, cork: bool) -> bool {
+        // Only whole keep-alive responses wait, and only while nothing waits for the task: their
+        // ends are counted when they are written, so the task never runs ahead of them.
+        let keep_alive_end = end.is_some_and(|end| end.keep_alive && !end.notify);
+        if cork && keep_alive_end && outbox.queued == 0 {
+            if let Some(bytes) = out.take_contiguous() {
+                outbox.corked.extend_from_slice(&bytes);
+                outbox.corked_ends += 1;
+                return true;
+            }
+        }
+        if !outbox.corked.is_empty() {
+            // Usually this response can go out in the same write as the held ones.
+            if let Some(bytes) = out.take_contiguous() {
+                outbox.corked.extend_from_slice(&bytes);
+            }
+            self.flush_corked(outbox);
+        }
         if outbox.queued == 0 {
             // An error is left for the task to meet and report, with the rest of the bytes.
             let _ = write_now(self.direct.as_ref(), &mut out);
@@ -155,7 +181,8 @@ impl ConnHandle {
         if out.is_done() {
             match end {
                 None => return true,
-                Some(end) if end.keep_alive => {
+                // Not while bytes ahead of it wait for the task: it counts the end after them.
+                Some(end) if end.keep_alive && outbox.queued == 0 => {
                     if end.notify {
                         self.events.done(self.id, true);
                     }
@@ -167,16 +194,46 @@ impl ConnHandle {
                 Some(_) => {}
             }
         }
-        outbox.queued += out.remaining();
-        self.command(Command::Send {
-            out: Box::new(out),
-            end,
-        });
+        self.queue(outbox, out, end);
         if outbox.queued > HIGH_WATER_MARK {
             outbox.drain_wanted = true;
             false
         } else {
             true
+        }
+    }
+
+    fn queue(&self, outbox: &mut Outbox, out: Outgoing, end: Option<End>) {
+        outbox.queued += out.remaining();
+        self.command(Command::Send {
+            out: Box::new(out),
+            end,
+        });
+    }
+
+    /// Writes the held responses; what the socket does not take goes to the task, followed by
+    /// one empty step per response so that the task counts each end once its bytes are out.
+    fn flush_corked(&self, outbox: &mut Outbox) {
+        if outbox.corked.is_empty() {
+            return;
+        }
+        let mut out = Outgoing::raw(std::mem::take(&mut outbox.corked));
+        let ends = std::mem::take(&mut outbox.corked_ends);
+        if outbox.queued == 0 {
+            let _ = write_now(self.direct.as_ref(), &mut out);
+        }
+        if out.is_done() {
+            self.ended.fetch_add(ends, Ordering::Release);
+            self.end_wake.notify_one();
+            return;
+        }
+        self.queue(outbox, out, None);
+        let end = End {
+            keep_alive: true,
+            notify: false,
+        };
+        for _ in 0..ends {
+            self.queue(outbox, Outgoing::raw(Vec::new()), Some(end));
         }
     }
 }

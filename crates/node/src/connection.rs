@@ -148,6 +148,9 @@ impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Connection<S> {
             flags |= request_flags::BODY_COMPLETE;
         }
         let prefix = prefix.unwrap_or_default();
+        if body.is_complete() && self.next_head_goes_ahead() {
+            flags |= request_flags::PIPELINED_NEXT;
+        }
         let text = &self.text;
         self.ctx.events.request(
             self.handle.id,
@@ -214,14 +217,22 @@ impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Connection<S> {
     /// ended: its head is complete and valid, it is HTTP/1.1, keeps the connection, has no body
     /// and expects no interim response. Anything else waits for its turn, as before.
     fn parse_head_ahead(&mut self) -> Option<RequestStart> {
-        self.parse_head_if(|start| {
-            matches!(start.framing, BodyFraming::None)
-                && start.flags & request_flags::HTTP_11 != 0
-                && start.flags & (request_flags::CONNECTION_CLOSE | request_flags::EXPECT_CONTINUE)
-                    == 0
-        })
-        .ok()
-        .flatten()
+        self.parse_head_if(goes_ahead).ok().flatten()
+    }
+
+    /// Whether the buffered input starts with a head that `parse_head_ahead` would take.
+    fn next_head_goes_ahead(&self) -> bool {
+        if self.input.is_empty() {
+            return false;
+        }
+        let mut storage = [ferrowsgi_http::EMPTY_HEADER; MAX_HEADERS];
+        match parse_request_head(self.input.data(), &self.ctx.limits, &mut storage) {
+            Ok(Parsed::Complete(head)) => goes_ahead(&RequestStart {
+                flags: self.flags_of(&head),
+                framing: head.framing,
+            }),
+            _ => false,
+        }
     }
 
     /// A complete head that `accept` takes is consumed and its REQUEST text prepared.
@@ -524,6 +535,13 @@ async fn read_some<S: AsyncRead + ReadReady + Unpin>(
         }
         _ => (input.read_from(io, size).await, false),
     }
+}
+
+/// A pipelined request may go to JS before the responses ahead of it have ended.
+fn goes_ahead(start: &RequestStart) -> bool {
+    matches!(start.framing, BodyFraming::None)
+        && start.flags & request_flags::HTTP_11 != 0
+        && start.flags & (request_flags::CONNECTION_CLOSE | request_flags::EXPECT_CONTINUE) == 0
 }
 
 /// `method \0 target \0 <peer> ( \0 name \0 value )*` (BRIDGE.md, REQUEST).

@@ -46,6 +46,7 @@ pub mod request_flags {
     pub const CONNECTION_CLOSE: u32 = 1 << 5;
     pub const CONNECTION_KEEP_ALIVE: u32 = 1 << 6;
     pub const TLS: u32 = 1 << 7;
+    pub const PIPELINED_NEXT: u32 = 1 << 8;
 }
 
 pub struct EventQueue {

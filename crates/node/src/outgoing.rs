@@ -62,6 +62,14 @@ impl Outgoing {
         }
     }
 
+    /// All the bytes, taken out, when they are in one piece and none is written yet.
+    pub fn take_contiguous(&mut self) -> Option<Vec<u8>> {
+        let contiguous = self.body.is_none()
+            && self.back.iter().all(|part| part.is_empty())
+            && self.written == 0;
+        contiguous.then(|| std::mem::take(&mut self.front))
+    }
+
     pub fn remaining(&self) -> usize {
         self.front.len() + self.body_len + self.back[0].len() + self.back[1].len() - self.written
     }

@@ -114,6 +114,14 @@ impl NativeServer {
         Ok(handle.write(body, flags))
     }
 
+    /// Writes the responses `respond` held back with CORK.
+    #[napi]
+    pub fn uncork(&self, conn: u32) {
+        if let Some(handle) = self.ctx.registry.get(conn) {
+            handle.uncork();
+        }
+    }
+
     #[napi]
     pub fn interim(&self, conn: u32, head: JsString) -> Result<()> {
         if let Some(handle) = self.ctx.registry.get(conn) {
