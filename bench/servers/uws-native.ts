@@ -1,9 +1,10 @@
 // uWebSockets.js for the uWS.js rows, loaded from the package's binary for this platform and Node
 // ABI. The package's own entry point would fall back to a JavaScript imitation on node:http (with
 // a warning) where that binary is missing, and a row for the imitation would not be uWS.js. The
-// package is an optional dependency: where it cannot be loaded, the server exits with the reason
-// on stderr and bench/run.ts leaves its row out.
+// package is a development dependency: where it cannot be loaded, the server exits with the
+// reason on stderr and bench/run.ts leaves its row out.
 import { createRequire } from 'node:module';
+import { announce, HOST, portFromEnv } from './announce.js';
 
 /** The parts of uWS.js's API that the bench servers use (the package's own types may be absent). */
 export interface UwsResponse {
@@ -24,7 +25,7 @@ export interface Uws {
 
 const PACKAGE = '@trufflesuite/uws-js-unofficial';
 
-export function loadUws(): Uws {
+function loadUws(): Uws {
   const { platform, arch, versions } = process;
   try {
     return createRequire(import.meta.url)(`${PACKAGE}/binaries/uws_${platform}_${arch}_${versions.modules}.node`) as Uws;
@@ -33,4 +34,17 @@ export function loadUws(): Uws {
     console.error(`uWS.js (${PACKAGE}) cannot be loaded for ${platform}-${arch}, Node ABI ${versions.modules}: ${why}`);
     process.exit(1);
   }
+}
+
+/** Answers every request with `200 OK`, `contentType` and `body`; uWS.js adds Content-Length and Date. */
+export function serveWithUws(contentType: string, body: string | Uint8Array): void {
+  const uws = loadUws();
+  uws.App()
+    .any('/*', (res) => {
+      res.writeStatus('200 OK').writeHeader('Content-Type', contentType).end(body);
+    })
+    .listen(HOST, portFromEnv(), (listenSocket) => {
+      if (!listenSocket) throw new Error(`uWS.js could not listen on ${HOST}:${portFromEnv()}`);
+      announce(uws.us_socket_local_port(listenSocket));
+    });
 }
