@@ -331,6 +331,7 @@ impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Connection<S> {
                 };
             }
             if pending.is_none()
+                && !self.input.is_empty()
                 && !body_failed
                 && in_flight < IN_FLIGHT_MAX
                 && body.is_complete()
