@@ -52,11 +52,25 @@ struct Session {
     closing: Option<Pin<Box<Sleep>>>,
 }
 
+/// Ciphertext read from the socket: `bytes[start..]` is not yet given to rustls. Its memory is
+/// freed whenever it is all given, so that an idle connection holds none.
 struct Inbox {
-    bytes: Box<[u8]>,
+    bytes: Vec<u8>,
     start: usize,
-    end: usize,
     eof: bool,
+}
+
+impl Inbox {
+    fn pending(&self) -> &[u8] {
+        &self.bytes[self.start..]
+    }
+
+    fn release_if_empty(&mut self) {
+        if self.start == self.bytes.len() {
+            self.bytes = Vec::new();
+            self.start = 0;
+        }
+    }
 }
 
 impl<T: ReadyStream> SharedTls<T> {
@@ -73,9 +87,8 @@ impl<T: ReadyStream> SharedTls<T> {
                 closing: None,
             }),
             inbox: Mutex::new(Inbox {
-                bytes: vec![0; INBOX_SIZE].into_boxed_slice(),
+                bytes: Vec::new(),
                 start: 0,
-                end: 0,
                 eof: false,
             }),
             buffered: AtomicBool::new(buffered),
@@ -110,8 +123,8 @@ impl<T: ReadyStream> SharedTls<T> {
         inbox: &mut Inbox,
         buf: &mut ReadBuf<'_>,
     ) -> Option<io::Result<usize>> {
-        while inbox.start < inbox.end {
-            match conn.read_tls(&mut &inbox.bytes[inbox.start..inbox.end]) {
+        while !inbox.pending().is_empty() {
+            match conn.read_tls(&mut inbox.pending()) {
                 // No room until the plaintext it holds has been taken.
                 Ok(0) => break,
                 Ok(n) => inbox.start += n,
@@ -153,7 +166,7 @@ impl<T: ReadyStream> SharedTls<T> {
             Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
                 // The TCP stream ended without close_notify. Only the body framing can tell a
                 // truncated request, as on a plain socket (eventlet's suppress_ragged_eofs too).
-                (inbox.eof && inbox.start == inbox.end).then_some(Ok(0))
+                (inbox.eof && inbox.pending().is_empty()).then_some(Ok(0))
             }
             Err(err) if err.kind() == io::ErrorKind::UnexpectedEof => Some(Ok(0)),
             Err(err) => Some(Err(err)),
@@ -225,26 +238,29 @@ impl<T: ReadyStream> ReadyStream for SharedTls<T> {
     fn try_read_buf(&self, buf: &mut ReadBuf<'_>) -> io::Result<usize> {
         let mut inbox = self.inbox.lock().expect("TLS inbox poisoned");
         loop {
-            if self.buffered.load(Ordering::Relaxed) || inbox.start < inbox.end || inbox.eof {
+            if self.buffered.load(Ordering::Relaxed) || !inbox.pending().is_empty() || inbox.eof {
                 let mut session = self.session();
                 if let Some(result) = self.take_plaintext(&mut session.conn, &mut inbox, buf) {
+                    inbox.release_if_empty();
                     return result;
                 }
             }
             // Without the session lock: the JS thread may be writing a response meanwhile.
-            let Inbox {
-                bytes, start, end, ..
-            } = &mut *inbox;
-            bytes.copy_within(*start..*end, 0);
-            *end -= *start;
+            let Inbox { bytes, start, .. } = &mut *inbox;
+            bytes.drain(..*start);
             *start = 0;
-            if *end == bytes.len() {
+            if bytes.len() == INBOX_SIZE {
                 // rustls always has room for a whole record once its plaintext is taken.
                 return Err(io::Error::other("TLS records larger than the input buffer"));
             }
-            match self.socket.try_read_drained(&mut bytes[*end..])? {
-                0 => inbox.eof = true,
-                n => inbox.end += n,
+            let held = bytes.len();
+            bytes.reserve_exact(INBOX_SIZE - held);
+            let mut room = ReadBuf::uninit(&mut bytes.spare_capacity_mut()[..INBOX_SIZE - held]);
+            let n = self.socket.try_read_buf(&mut room)?;
+            // SAFETY: `try_read_buf` initialised and filled the first `n` bytes of the spare room.
+            unsafe { bytes.set_len(held + n) };
+            if n == 0 {
+                inbox.eof = true;
             }
         }
     }
