@@ -369,7 +369,11 @@ describe('headerTimeout', () => {
         conn.destroy();
         await sleep(300);
       }
-      expect(closedAt.size, 'slow connections closed before their header timeout').toBe(0);
+      // None was dropped early. (On a loaded machine opening the 500 takes long enough that the
+      // first batches may already have reached their timeout: each is judged by its own start.)
+      for (const [conn, at] of closedAt) {
+        expect((at - startedAt.get(conn)!) / 1000, 'a slow connection closed before its header timeout').toBeGreaterThanOrEqual(headerTimeout - 0.2);
+      }
       // Each slow connection is dropped once its head has taken headerTimeout seconds.
       await until(() => closedAt.size === slow.length, (headerTimeout + 2) * 1000 - (Date.now() - openedAll), 'all 500 slow connections to be dropped');
       for (const conn of slow) {
