@@ -303,13 +303,14 @@ impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Connection<S> {
         }
     }
 
-    /// Carries out JS's commands for the current request until the response has ended.
+    /// Carries out JS's commands for the current request until its response, and those of the
+    /// pipelined requests dispatched ahead of their turn, have ended.
     ///
     /// The JS thread usually writes the response itself and only flags its end (`take_ended`);
     /// the task learns of it when the client's next request arrives, so a keep-alive exchange
     /// needs no wake of this task at all. Meanwhile the socket is watched: a reset is reported
     /// at once (CLOSED) rather than at the next write, and bytes of a pipelined next request are
-    /// buffered, up to a bound.
+    /// buffered, up to a bound; those that may go ahead (`parse_head_ahead`) go to JS at once.
     async fn exchange(&mut self, body: &mut RequestBody) -> Outcome {
         let id = self.handle.id;
         let mut pending: Option<PendingRead> = None;
