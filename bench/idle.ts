@@ -3,8 +3,8 @@
 // idle connections of browsers behind a busy site do. What they cost the server is read from its
 // RSS by bench/run.ts.
 import { readFileSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
-import { exchange, requestBytes, type ProbeRequest } from './probe.js';
+import type { Socket } from 'node:net';
+import { connectTo, exchange, requestBytes, type ProbeRequest } from './probe.js';
 
 /**
  * Connections being opened at once. Servers listen with a small backlog (ferrowsgi: 50, as
@@ -44,7 +44,7 @@ export async function openIdleConnections(baseUrl: string, req: ProbeRequest, co
   const sockets: Socket[] = [];
   let lost = 0;
   const openOne = async (): Promise<void> => {
-    const socket = connect(Number(url.port), url.hostname);
+    const socket = connectTo(url);
     sockets.push(socket);
     let answered = false;
     // Once answered, a connection that the server closes or resets is lost ('close' follows any

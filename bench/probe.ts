@@ -101,12 +101,17 @@ export function exchange(socket: Socket, request: Buffer): Promise<ProbeResponse
   });
 }
 
-export async function probe(baseUrl: string, req: ProbeRequest): Promise<ProbeResponse> {
-  const url = new URL(req.path, baseUrl);
-  const socket: Socket = url.protocol === 'https:'
-    // The certificate is the run's own throwaway one: what is checked here is the answer, not the chain.
+/** A connection to `url`'s server, over TLS for https. */
+export function connectTo(url: URL): Socket {
+  return url.protocol === 'https:'
+    // The certificate is the run's own throwaway one: what is checked is the answer, not the chain.
     ? connectTls({ host: url.hostname, port: Number(url.port), rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] })
     : connect(Number(url.port), url.hostname);
+}
+
+export async function probe(baseUrl: string, req: ProbeRequest): Promise<ProbeResponse> {
+  const url = new URL(req.path, baseUrl);
+  const socket = connectTo(url);
   try {
     const response = await exchange(socket, requestBytes(url, req));
     if (url.protocol === 'https:') {

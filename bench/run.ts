@@ -253,7 +253,7 @@ async function main(): Promise<number> {
   if (results.idle.length > 0) {
     console.log(`\n${formatIdleTable(results.idle)}`);
     console.log('\nRSS/conn is the RSS with every connection open and idle less the RSS before, over the connections;');
-    console.log('vs node is that over node:http\'s (lower is less memory).');
+    console.log('vs node is that over node:http\'s (node:https\'s for TLS; lower is less memory).');
   }
   const shares = formatShares(results.measured, CEILING);
   if (shares.length > 0) console.log(`\n${shares.join('\n')}`);

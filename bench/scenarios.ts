@@ -76,6 +76,14 @@ const ferrowsgiHello: ServerSpec = { name: 'ferrowsgi', script: here('./servers/
 const nodeHello: ServerSpec = { name: BASELINE, script: here('./servers/node-hello.ts') };
 const uwsHello: ServerSpec = { name: 'uWS.js', script: here('./servers/uws-hello.ts'), optional: true };
 const rustCeiling: ServerSpec = { name: CEILING, executable: ceilingExecutable };
+const ferrowsgiHttps: ServerSpec = { name: 'ferrowsgi', script: here('./servers/ferrowsgi-https.ts') };
+const nodeHttps: ServerSpec = { name: 'node:https', script: here('./servers/node-https.ts') };
+
+/** The HTTPS servers' certificate and key: a throwaway ECDSA pair made for the run. */
+function prepareCertificate(): Prepared {
+  const certificate = throwawayCertificate();
+  return { env: { CERTFILE: certificate.certfile, KEYFILE: certificate.keyfile }, cleanup: certificate.remove };
+}
 
 function header(response: ProbeResponse, name: string): string | undefined {
   return response.headers.find(([key]) => key.toLowerCase() === name)?.[1];
@@ -191,15 +199,20 @@ export const scenarios: Scenario[] = [
     // The same hello world over TLS, with a throwaway ECDSA certificate made for the run; wrk
     // keeps its connections, so this measures TLS records rather than handshakes.
     name: 'HTTPS hello world',
-    servers: [
-      { name: 'ferrowsgi', script: here('./servers/ferrowsgi-https.ts') },
-      { name: 'node:https', script: here('./servers/node-https.ts') },
-    ],
+    servers: [ferrowsgiHttps, nodeHttps],
     baseline: 'node:https',
-    prepare: () => {
-      const certificate = throwawayCertificate();
-      return { env: { CERTFILE: certificate.certfile, KEYFILE: certificate.keyfile }, cleanup: certificate.remove };
-    },
+    prepare: prepareCertificate,
+    probe: { method: 'GET', path: '/' },
+    check: checkHello,
+  },
+  {
+    // Idle connections over TLS, where the session's buffers are most of what one costs; fewer
+    // than in the plain scenario, as each needs a handshake from the one client process.
+    name: '5k idle TLS connections',
+    servers: [ferrowsgiHttps, nodeHttps],
+    baseline: 'node:https',
+    idleConnections: 5_000,
+    prepare: prepareCertificate,
     probe: { method: 'GET', path: '/' },
     check: checkHello,
   },
