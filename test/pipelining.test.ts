@@ -154,6 +154,24 @@ describe('pipelined requests', () => {
     expect(await readBodies(conn, order.length)).toEqual(expected);
   });
 
+  it('40 held-back 15 KiB answers to a client that reads late: all arrive, in order, and the connection serves again', async () => {
+    const served = await serve((env: Environ, sr: StartResponse) => {
+      sr('200 OK', []);
+      return [path(env).padEnd(15 * 1024, '.')];
+    });
+    const conn = await RawConnection.open(served.port);
+    conn.socket.pause();
+    const paths = Array.from({ length: 40 }, (_, i) => `/h${i}`);
+    await conn.write(paths.map((p) => head(`GET ${p}`)).join(''));
+    await sleep(200);
+    conn.socket.resume();
+    const bodies = await readBodies(conn, 40);
+    expect(bodies.map((b) => b.replace(/\.+$/, ''))).toEqual(paths);
+    expect(bodies.every((b) => b.length === 15 * 1024)).toBe(true);
+    await conn.write(head('GET /again'));
+    expect((await readBodies(conn, 1))[0]!.replace(/\.+$/, '')).toBe('/again');
+  });
+
   it('maxSize 1: two connections pipelining 5 requests each never run two apps at once', async () => {
     let running = 0;
     let most = 0;
