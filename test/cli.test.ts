@@ -97,7 +97,7 @@ describe('serving', () => {
   });
 
   it('a module path is relative to the working directory', async () => {
-    const cli = await startCli([join('test', 'fixtures', 'cli', 'hello.mjs'), '--bind', '127.0.0.1:0'], root);
+    const cli = await startCli([join('test', 'fixtures', 'cli', 'hello.mjs'), '--bind', '127.0.0.1:0'], { cwd: root });
     expect((await curl([`${cli.addresses[0]}/`])).stdout.toString()).toMatch(/^hello from http port \d+\n$/);
     cli.child.kill('SIGTERM');
     // Windows has no SIGTERM to catch: there the kill ends the process outright.

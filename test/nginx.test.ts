@@ -107,7 +107,7 @@ beforeAll(async () => {
   if (nginx === undefined) {
     throw new Error('nginx is not installed: this test runs the real thing. Install it (Debian: apt-get install -y nginx; .ci/run does).');
   }
-  upstreams = await Promise.all([0, 1].map(() => startCli(['app.mjs', '--bind', '127.0.0.1:0'], example)));
+  upstreams = await Promise.all([0, 1].map(() => startCli(['app.mjs', '--bind', '127.0.0.1:0'], { cwd: example })));
   const [first, second] = upstreams.map((cli) => Number(new URL(cli.addresses[0]!).port)) as [number, number];
   frontPort = await freePort();
   writeFileSync(join(prefix, 'nginx.conf'), render({ first, second, front: frontPort }));

@@ -27,8 +27,16 @@ export function killClis(): void {
   running.clear();
 }
 
-export function spawnCli(args: string[], cwd = cliFixtures): CliProcess {
-  const child = spawn(process.execPath, ['--import', tsxLoader, join(root, 'ts', 'cli.ts'), ...args], {
+export interface SpawnOptions {
+  cwd?: string;
+  /** A limit on the process's open files, set with util-linux `prlimit` (Linux only). */
+  openFiles?: number;
+}
+
+export function spawnCli(args: string[], { cwd = cliFixtures, openFiles }: SpawnOptions = {}): CliProcess {
+  const command = [process.execPath, '--import', tsxLoader, join(root, 'ts', 'cli.ts'), ...args];
+  if (openFiles !== undefined) command.unshift('prlimit', `--nofile=${openFiles}:${openFiles}`);
+  const child = spawn(command[0]!, command.slice(1), {
     cwd,
     env: { ...process.env, NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -88,8 +96,8 @@ export interface StartedCli extends CliProcess {
 }
 
 /** Spawns the CLI and resolves once it serves (its `serving` line). */
-export async function startCli(args: string[], cwd = cliFixtures): Promise<StartedCli> {
-  const cli = spawnCli(args, cwd);
+export async function startCli(args: string[], options: SpawnOptions = {}): Promise<StartedCli> {
+  const cli = spawnCli(args, options);
   await cli.waitFor(/^ferrowsgi: serving /m);
   const addresses = [...cli.stderr().matchAll(/^ferrowsgi: listening on (\S+)$/gm)].map((match) => match[1]!);
   return { ...cli, addresses };
@@ -97,7 +105,7 @@ export async function startCli(args: string[], cwd = cliFixtures): Promise<Start
 
 /** Runs the CLI to its end (for --help, --version and the failures) and returns what it printed. */
 export async function runCli(args: string[], cwd = cliFixtures): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const cli = spawnCli(args, cwd);
+  const cli = spawnCli(args, { cwd });
   const { code } = await cli.exited;
   return { code, stdout: cli.stdout(), stderr: cli.stderr() };
 }

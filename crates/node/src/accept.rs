@@ -50,19 +50,22 @@ pub async fn accept_loop(taken: Taken, ctx: Arc<ServerContext>) {
     let (alive, mut all_gone) = mpsc::channel::<()>(1);
     let tls = taken.tls.map(TlsAcceptor::from);
     match acceptor(taken.socket) {
-        Ok(acceptor) => loop {
-            tokio::select! {
-                () = accept_one(&acceptor, tls.as_ref(), &ctx, &alive) => {}
-                _ = lifecycle.wait_for(|state| *state != Lifecycle::Running) => {
-                    #[cfg(unix)]
-                    if let Acceptor::Unix(_, path) = &acceptor {
-                        // Like `net.Server`, remove the socket file so that the path can be bound again.
-                        let _ = std::fs::remove_file(path);
+        Ok(acceptor) => {
+            let mut failing = AcceptFailures::default();
+            loop {
+                tokio::select! {
+                    () = accept_one(&acceptor, tls.as_ref(), &ctx, &alive, &mut failing) => {}
+                    _ = lifecycle.wait_for(|state| *state != Lifecycle::Running) => {
+                        #[cfg(unix)]
+                        if let Acceptor::Unix(_, path) = &acceptor {
+                            // Like `net.Server`, remove the socket file so that the path can be bound again.
+                            let _ = std::fs::remove_file(path);
+                        }
+                        break;
                     }
-                    break;
                 }
             }
-        },
+        }
         Err(err) => ctx
             .events
             .log(&format!("the listener could not be served: {err}")),
@@ -72,11 +75,22 @@ pub async fn accept_loop(taken: Taken, ctx: Arc<ServerContext>) {
     ctx.events.server_closed();
 }
 
+/// A run of failed accepts, such as while the process is out of file descriptors: its start
+/// and its end are logged, not every retry.
+#[derive(Default)]
+struct AcceptFailures {
+    count: u64,
+}
+
+/// How long to wait after a failed accept before the next one, instead of spinning on it.
+const RETRY_AFTER_FAILURE: Duration = Duration::from_millis(50);
+
 async fn accept_one(
     acceptor: &Acceptor,
     tls: Option<&TlsAcceptor>,
     ctx: &Arc<ServerContext>,
     alive: &mpsc::Sender<()>,
+    failures: &mut AcceptFailures,
 ) {
     let result = match acceptor {
         Acceptor::Tcp(listener) => listener.accept().await.map(|(stream, remote)| {
@@ -89,11 +103,25 @@ async fn accept_one(
             start(stream, Addresses::unix(), tls, ctx, alive);
         }),
     };
-    if let Err(err) = result {
-        // Out of file descriptors and similar: say so, and give the process a moment instead of
-        // spinning on the same error.
-        ctx.events.log(&format!("accept failed: {err}"));
-        tokio::time::sleep(Duration::from_millis(50)).await;
+    match result {
+        Ok(()) if failures.count > 0 => {
+            ctx.events.log(&format!(
+                "accepting connections again after {} failed attempts",
+                failures.count
+            ));
+            failures.count = 0;
+        }
+        Ok(()) => {}
+        Err(err) => {
+            if failures.count == 0 {
+                ctx.events.log(&format!(
+                    "accept failed: {err}; retrying every {} ms until it succeeds",
+                    RETRY_AFTER_FAILURE.as_millis()
+                ));
+            }
+            failures.count += 1;
+            tokio::time::sleep(RETRY_AFTER_FAILURE).await;
+        }
     }
 }
 
