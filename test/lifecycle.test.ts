@@ -150,6 +150,28 @@ describe('server.close({ timeout })', () => {
     await within(closing, 3000, 'close() once the response finished');
   });
 
+  it('a response whose head is composed after close() says Connection: close (SPEC §8), and the connection closes', async () => {
+    const entered = deferred();
+    const release = deferred();
+    const served = await serve(async (_env: Environ, startResponse: StartResponse) => {
+      entered.resolve();
+      await release.promise;
+      startResponse('200 OK', []);
+      return ['x'];
+    });
+    const conn = await RawConnection.open(served.port);
+    await conn.write(head('GET /'));
+    await entered.promise;
+    const closing = served.close({ timeout: 5 });
+    release.resolve();
+    const res = await conn.readResponse();
+    expect(res.status).toBe(200);
+    expect(res.text()).toBe('x');
+    expect(res.header('connection')).toBe('close');
+    expect(await conn.waitClosed(3000)).toBe(true);
+    await within(closing, 3000, 'close() once the response finished');
+  });
+
   it('a request whose body is still arriving is served (eventlet test_do_not_close_non_idle_connections)', async () => {
     const served = await serve(async (env: Environ, startResponse: StartResponse) => {
       const body = await env['wsgi.input'].read();

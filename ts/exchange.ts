@@ -20,6 +20,8 @@ export interface ServerContext {
   readonly log: Log;
   readonly accessLog: AccessLog;
   readonly environDefaults: Array<[string, unknown]>;
+  /** `close()` was called: every connection closes after its current response. */
+  readonly closing: boolean;
   /** The exchange needs no more events. */
   release(exchange: Exchange): void;
   /** The connection's held-back responses (CORK) must be written at the end of this turn. */
@@ -275,7 +277,7 @@ export class Exchange implements BodySource {
   #head(start: ResponseStart, framing: number, addedLength: number, forceClose: boolean): string {
     const settings = this.ctx.settings;
     const keepAlive = !forceClose && keepsAlive({
-      serverAllows: settings.keepalive && settings.http11,
+      serverAllows: settings.keepalive && settings.http11 && !this.ctx.closing,
       flags: this.flags,
       appClose: start.connectionClose,
       framing,

@@ -8,7 +8,7 @@ function requestAllowsKeepAlive(flags: number): boolean {
 }
 
 export interface KeepAliveInputs {
-  /** The `keepalive` option is on and `maxHttpVersion` is HTTP/1.1. */
+  /** The `keepalive` option is on, `maxHttpVersion` is HTTP/1.1 and the server is not closing. */
   serverAllows: boolean;
   flags: number;
   /** The app sent `Connection: close`. */

@@ -23,6 +23,7 @@ export class Server {
   /** Resolves once the server has stopped and every connection is gone. */
   readonly closed: Promise<void>;
   readonly #native: NativeServer;
+  readonly #router: Router;
   #closing = false;
   #isClosed = false;
   #abortTimer: NodeJS.Timeout | undefined;
@@ -53,6 +54,7 @@ export class Server {
       headerTimeoutMs: settings.headerTimeoutMs,
     });
     router.native = this.#native;
+    this.#router = router;
     // The core accepts from construction on.
     this.listening = Promise.resolve();
   }
@@ -66,6 +68,7 @@ export class Server {
     if (this.#isClosed) return this.closed;
     if (!this.#closing) {
       this.#closing = true;
+      this.#router.closing = true;
       this.#native.close();
     }
     if (timeout !== undefined && this.#abortTimer === undefined) {
@@ -87,6 +90,7 @@ class Router implements EventHandler, ServerContext {
   readonly log: Log;
   readonly accessLog: AccessLog;
   readonly environDefaults: Array<[string, unknown]>;
+  closing = false;
   /** The exchange each connection is serving. */
   readonly #exchanges = new Map<number, Exchange>();
   /**
