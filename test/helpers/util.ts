@@ -52,3 +52,17 @@ export function curl(args: string[], stdin?: string | Buffer): Promise<{ code: n
 export function head(requestLine: string, headers: string[] = ['Host: localhost'], version = 'HTTP/1.1'): string {
   return `${requestLine} ${version}\r\n${headers.map((h) => `${h}\r\n`).join('')}\r\n`;
 }
+
+const IMF_FIXDATE = /^Date: (Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d\d:\d\d:\d\d GMT\r\n/gm;
+
+/**
+ * `head` without its `Date` line, for comparing the rest byte for byte. There must be exactly
+ * one, an IMF-fixdate (RFC 9110 §5.6.7) within a minute of now.
+ */
+export function withoutDate(head: string): string {
+  const dates = [...head.matchAll(IMF_FIXDATE)];
+  if (dates.length !== 1) throw new Error(`expected one Date line in ${JSON.stringify(head)}`);
+  const sent = Date.parse(dates[0]![0].slice('Date: '.length));
+  if (!(Math.abs(sent - Date.now()) < 60_000)) throw new Error(`the Date line is not now: ${JSON.stringify(dates[0]![0])}`);
+  return head.replace(IMF_FIXDATE, '');
+}

@@ -2,8 +2,10 @@
 
 use std::fmt;
 
-const BAD_REQUEST: &[u8] =
-    b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
+use crate::HttpDate;
+
+/// The lines after the status line of every refusal: the connection closes, and no body follows.
+const CLOSE_EMPTY: &[u8] = b"\r\nConnection: close\r\nContent-Length: 0\r\n";
 
 /// A request head that breaks a rule. Every variant closes the connection after
 /// [`response`](HeadError::response) is written: once framing is in doubt, nothing after it on
@@ -63,26 +65,29 @@ pub enum HeadError {
 }
 
 impl HeadError {
-    /// The complete response to write before closing the connection.
+    /// The complete response to write before closing the connection, dated `date`.
     #[must_use]
-    pub fn response(&self) -> &'static [u8] {
+    pub fn response(&self, date: &HttpDate) -> Vec<u8> {
+        let status = self.status_line().as_bytes();
+        let mut out = Vec::with_capacity(status.len() + CLOSE_EMPTY.len() + 41);
+        out.extend_from_slice(status);
+        out.extend_from_slice(CLOSE_EMPTY);
+        out.extend_from_slice(b"Date: ");
+        out.extend_from_slice(date.as_bytes());
+        out.extend_from_slice(b"\r\n\r\n");
+        out
+    }
+
+    /// eventlet's status lines for its limits (HTTP/1.0 ones included), RFC 9112's for the rest.
+    #[must_use]
+    pub fn status_line(&self) -> &'static str {
         match self {
-            HeadError::UriTooLong => {
-                b"HTTP/1.0 414 Request URI Too Long\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
-            }
-            HeadError::HeaderLineTooLong => {
-                b"HTTP/1.0 400 Header Line Too Long\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
-            }
-            HeadError::HeadersTooLarge => {
-                b"HTTP/1.0 400 Headers Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
-            }
-            HeadError::TooManyHeaders => {
-                b"HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
-            }
-            HeadError::UnsupportedVersion => {
-                b"HTTP/1.1 505 HTTP Version Not Supported\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
-            }
-            _ => BAD_REQUEST,
+            HeadError::UriTooLong => "HTTP/1.0 414 Request URI Too Long",
+            HeadError::HeaderLineTooLong => "HTTP/1.0 400 Header Line Too Long",
+            HeadError::HeadersTooLarge => "HTTP/1.0 400 Headers Too Large",
+            HeadError::TooManyHeaders => "HTTP/1.1 431 Request Header Fields Too Large",
+            HeadError::UnsupportedVersion => "HTTP/1.1 505 HTTP Version Not Supported",
+            _ => "HTTP/1.1 400 Bad Request",
         }
     }
 
@@ -161,43 +166,56 @@ mod tests {
         HeadError::UnsupportedTransferCoding,
     ];
 
+    /// RFC 9110's example date.
+    fn date() -> HttpDate {
+        HttpDate::from_unix_seconds(784_111_777)
+    }
+
+    fn response_text(err: HeadError) -> String {
+        String::from_utf8(err.response(&date())).unwrap()
+    }
+
     #[test]
-    fn limit_errors_have_eventlet_responses() {
-        assert_eq!(
-            HeadError::UriTooLong.response(),
-            b"HTTP/1.0 414 Request URI Too Long\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
-        );
-        assert_eq!(
-            HeadError::HeaderLineTooLong.response(),
-            b"HTTP/1.0 400 Header Line Too Long\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
-        );
-        assert_eq!(
-            HeadError::HeadersTooLarge.response(),
-            b"HTTP/1.0 400 Headers Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
-        );
-        assert_eq!(
-            HeadError::TooManyHeaders.response(),
-            b"HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
-        );
-        assert_eq!(
-            HeadError::UnsupportedVersion.response(),
-            b"HTTP/1.1 505 HTTP Version Not Supported\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
-        );
+    fn limit_errors_have_eventlet_status_lines() {
+        let expected = [
+            (HeadError::UriTooLong, "HTTP/1.0 414 Request URI Too Long"),
+            (
+                HeadError::HeaderLineTooLong,
+                "HTTP/1.0 400 Header Line Too Long",
+            ),
+            (HeadError::HeadersTooLarge, "HTTP/1.0 400 Headers Too Large"),
+            (
+                HeadError::TooManyHeaders,
+                "HTTP/1.1 431 Request Header Fields Too Large",
+            ),
+            (
+                HeadError::UnsupportedVersion,
+                "HTTP/1.1 505 HTTP Version Not Supported",
+            ),
+        ];
+        for (err, status) in expected {
+            assert_eq!(err.status_line(), status, "{err:?}");
+        }
     }
 
     #[test]
     fn other_errors_answer_400_bad_request() {
         for err in &ALL[5..] {
-            assert_eq!(err.response(), BAD_REQUEST, "{err:?}");
+            assert_eq!(err.status_line(), "HTTP/1.1 400 Bad Request", "{err:?}");
         }
     }
 
     #[test]
-    fn every_response_closes_and_has_an_empty_body() {
+    fn every_response_closes_has_an_empty_body_and_is_dated() {
         for err in ALL {
-            let text = std::str::from_utf8(err.response()).unwrap();
-            assert!(text.contains("\r\nConnection: close\r\n"), "{err:?}");
-            assert!(text.ends_with("\r\nContent-Length: 0\r\n\r\n"), "{err:?}");
+            assert_eq!(
+                response_text(err),
+                format!(
+                    "{}\r\nConnection: close\r\nContent-Length: 0\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n\r\n",
+                    err.status_line()
+                ),
+                "{err:?}"
+            );
         }
     }
 

@@ -9,7 +9,7 @@
 //! Public surface:
 //! - [`parse_request_head`] with [`Limits`], [`MAX_HEADERS`], [`Parsed`], [`RequestHead`],
 //!   [`Version`], [`BodyFraming`] and [`HeadError`] (whose `response()` is the exact answer to
-//!   write before closing);
+//!   write before closing, dated with an [`HttpDate`]);
 //! - [`ChunkedDecoder`] with [`Decoded`] and [`ChunkError`] for `Transfer-Encoding: chunked`
 //!   request bodies;
 //! - [`chunk_size_line`], [`ChunkSizeLine`], [`LAST_CHUNK`] and [`CHUNK_END`] to frame chunked
@@ -29,6 +29,7 @@ mod content_length;
 mod head;
 mod head_error;
 mod header_line;
+mod http_date;
 mod limits;
 mod line;
 mod list;
@@ -43,6 +44,7 @@ pub use chunk_framing::{chunk_size_line, ChunkSizeLine, CHUNK_END, LAST_CHUNK};
 pub use chunked::{ChunkedDecoder, Decoded};
 pub use head::{parse_request_head, Parsed, RequestHead};
 pub use head_error::HeadError;
+pub use http_date::HttpDate;
 pub use httparse::{Header, EMPTY_HEADER};
 pub use limits::{Limits, MAX_HEADERS};
 pub use version::Version;

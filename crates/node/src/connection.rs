@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use ferrowsgi_http::{
-    parse_request_head, BodyFraming, HeadError, Parsed, RequestHead, Version, MAX_HEADERS,
+    parse_request_head, BodyFraming, HeadError, HttpDate, Parsed, RequestHead, Version, MAX_HEADERS,
 };
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc::{Sender, UnboundedReceiver};
@@ -290,7 +290,7 @@ impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Connection<S> {
             err.reason()
         ));
         let _ = self
-            .write_out(&mut Outgoing::raw(err.response().to_vec()))
+            .write_out(&mut Outgoing::raw(err.response(&HttpDate::now())))
             .await;
     }
 

@@ -11,8 +11,8 @@
 #![no_main]
 
 use ferrowsgi_http::{
-    parse_request_head, BodyFraming, HeadError, Limits, Parsed, RequestHead, Version, EMPTY_HEADER,
-    MAX_HEADERS,
+    parse_request_head, BodyFraming, HeadError, HttpDate, Limits, Parsed, RequestHead, Version,
+    EMPTY_HEADER, MAX_HEADERS,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -123,9 +123,9 @@ fn check(buf: &[u8], limits: &Limits) {
             }
         }
         Outcome::Refused(err) => {
-            let response = err.response();
+            let response = err.response(&HttpDate::from_unix_seconds(0));
             assert!(response.starts_with(b"HTTP/1."), "{err:?}");
-            assert!(response.ends_with(b"\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"), "{err:?}");
+            assert!(response.ends_with(b"\r\nConnection: close\r\nContent-Length: 0\r\nDate: Thu, 01 Jan 1970 00:00:00 GMT\r\n\r\n"), "{err:?}");
             for cut in [buf.len() / 2, buf.len().saturating_sub(1)] {
                 assert!(!matches!(parse(&buf[..cut], limits), Outcome::Complete(_)), "a prefix of refused input was complete");
             }
