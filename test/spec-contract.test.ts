@@ -2,7 +2,7 @@
 // sockets (or a real child process). The other files cover the rest of the contract; the audit
 // that found these gaps is summed up in this file's commit message.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -50,12 +50,11 @@ interface Child {
 }
 
 /** Runs node (with tsx) on `args`, stdout and stderr kept apart. */
-function spawnNode(args: string[], options: { cwd?: string; uid?: number; env?: NodeJS.ProcessEnv } = {}): Child {
+function spawnNode(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Child {
   const child = spawn(process.execPath, ['--import', tsxLoader, ...args], {
     cwd: options.cwd ?? root,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
-    ...(options.uid === undefined ? {} : { uid: options.uid, gid: options.uid }),
   });
   children.add(child);
   let stdout = '';
@@ -153,14 +152,24 @@ describe('SPEC §2 listen()', () => {
         result = { code: (err as NodeJS.ErrnoException).code, message: (err as Error).message };
       }
     } else {
-      const child = spawnNode(
-        script(`try { listen(${JSON.stringify(sockPath)}); console.log(JSON.stringify({ bound: true })); }
-catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }`),
-        { cwd: tmpdir(), uid: 65534 },
-      );
-      const { code } = await within(child.exited, 15000, 'the child process');
-      expect(code, child.stderr()).toBe(0);
-      result = JSON.parse(child.stdout()) as typeof result;
+      // Root may bind anywhere: the bind runs in a child as user nobody, on a copy of the built
+      // package that nobody can read (the checkout itself may sit in a directory only root reads).
+      const copy = mkdtempSync(join(tmpdir(), 'ferrowsgi-package-'));
+      scratchDirs.push(copy);
+      for (const part of ['package.json', 'dist', 'native']) cpSync(join(root, part), join(copy, part), { recursive: true });
+      execFileSync('chmod', ['-R', 'a+rX', copy]);
+      const index = pathToFileURL(join(copy, 'dist', 'index.js')).href;
+      const child = spawn(process.execPath, ['--input-type=module', '-e', `import { listen } from ${JSON.stringify(index)};
+try { listen(${JSON.stringify(sockPath)}); console.log(JSON.stringify({ bound: true })); }
+catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }`], { cwd: tmpdir(), uid: 65534, gid: 65534 });
+      children.add(child);
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (b: Buffer) => (stdout += b.toString('utf8')));
+      child.stderr.on('data', (b: Buffer) => (stderr += b.toString('utf8')));
+      const code = await within(new Promise<number | null>((resolve) => child.once('close', resolve)), 15000, 'the child process');
+      expect(code, stderr).toBe(0);
+      result = JSON.parse(stdout) as typeof result;
     }
     expect(result.code).toBe('EACCES');
     expect(result.message).toContain(sockPath);
