@@ -75,6 +75,7 @@ export class Exchange implements BodySource {
       framing === 0 || (flags & RequestFlag.BodyComplete) !== 0,
       framing === RequestFlag.BodyChunked,
       (flags & RequestFlag.ExpectContinue) !== 0,
+      (flags & RequestFlag.BodyPushed) !== 0,
     );
     this.env = buildEnviron(fields, flags, this.input, ctx.log.errors, ctx.environDefaults);
   }

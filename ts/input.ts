@@ -29,6 +29,11 @@ export class Input implements AsyncIterable<Buffer> {
   readonly #source: BodySource;
   readonly #chunked: boolean;
   readonly #expectContinue: boolean;
+  /**
+   * The core is sending the whole body unasked (BRIDGE.md, BODY_PUSHED): `read()` of all of it
+   * waits for that DATA instead of asking. Any other read asks, which ends the push.
+   */
+  #pushed: boolean;
   #continueSent = false;
   #continueHeaders = '';
   /** Unread bytes, oldest first, and their total length. */
@@ -45,10 +50,11 @@ export class Input implements AsyncIterable<Buffer> {
   #tail: Promise<unknown> | undefined;
 
   /** @internal Made by the server for each request. */
-  constructor(source: BodySource, prefix: Buffer, ended: boolean, chunked: boolean, expectContinue: boolean) {
+  constructor(source: BodySource, prefix: Buffer, ended: boolean, chunked: boolean, expectContinue: boolean, pushed: boolean) {
     this.#source = source;
     this.#chunked = chunked;
     this.#expectContinue = expectContinue;
+    this.#pushed = pushed;
     this.#ended = ended;
     if (prefix.length > 0) {
       this.#chunks.push(prefix);
@@ -186,11 +192,16 @@ export class Input implements AsyncIterable<Buffer> {
     }
   }
 
-  /** Waits for one more DATA event (see `BodySource.requestBytes`). */
-  #fill(max = READ_MAX, fill = false): Promise<void> {
+  /**
+   * Waits for one more DATA event (see `BodySource.requestBytes`). `whole`: the caller wants the
+   * rest of the body, which a push brings anyway.
+   */
+  #fill(max = READ_MAX, fill = false, whole = false): Promise<void> {
     if (this.#failure !== undefined) return Promise.reject(new Error(this.#failure));
     return new Promise<void>((resolve, reject) => {
       this.#pending = { resolve, reject };
+      if (this.#pushed && whole) return;
+      this.#pushed = false;
       this.#source.requestBytes(max, fill);
     });
   }
@@ -200,7 +211,7 @@ export class Input implements AsyncIterable<Buffer> {
     const wanted = size == null || size < 0 ? Infinity : Math.floor(size);
     if (wanted === 0) return EMPTY;
     while (this.#buffered < wanted && !this.#ended) {
-      await this.#fill(Math.min(wanted - this.#buffered, FILL_MAX), true);
+      await this.#fill(Math.min(wanted - this.#buffered, FILL_MAX), true, wanted === Infinity);
     }
     return this.#take(Math.min(wanted, this.#buffered));
   }

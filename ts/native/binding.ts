@@ -42,6 +42,8 @@ export const RequestFlag = {
   ConnectionKeepAlive: 64,
   Tls: 128,
   PipelinedNext: 256,
+  /** The core sends the rest of the body in DATA events without being asked (`read`). */
+  BodyPushed: 512,
 } as const;
 
 export interface NativeServer {

@@ -11,7 +11,7 @@ use ferrowsgi_http::{
 };
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc::{Sender, UnboundedReceiver};
-use tokio::sync::watch;
+use tokio::sync::{watch, OwnedSemaphorePermit};
 use tokio::time::{sleep_until, Instant};
 
 use crate::command::Command;
@@ -26,6 +26,10 @@ use crate::shared_stream::{ReadReady, ReadyStream, SharedStream};
 /// A body up to this size that arrived with its head travels with the REQUEST, so it needs no
 /// `read` round trip.
 const BODY_PREFIX_MAX: usize = 64 * 1024;
+/// A Content-Length body up to this size is read and sent to JS without waiting for the app to
+/// ask (REQUEST flag BODY_PUSHED), while the server's push budget allows: `read()` of the whole
+/// body then costs no round trip to this task.
+const PUSH_MAX: u64 = 1024 * 1024;
 /// How much of a pipelined next request is buffered while the current one is in progress.
 const LOOKAHEAD_MAX: usize = 64 * 1024;
 /// The most requests of one connection handed to JS at once: pipelined requests without a body
@@ -37,6 +41,12 @@ struct PendingRead {
     max: usize,
     fill: bool,
     bytes: Vec<u8>,
+}
+
+/// A body read before the app asked for it (BODY_PUSHED), under its share of the push budget.
+struct PushedBody {
+    read: PendingRead,
+    _budget: OwnedSemaphorePermit,
 }
 
 /// Who is on the other end, as the environ shows it:
@@ -125,8 +135,8 @@ impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Connection<S> {
             // The request is in progress until its response ends, which the JS thread may see
             // first: the handle holds the permit and gives it back at the end.
             self.handle.hold_permit(permit);
-            let mut body = self.dispatch(start);
-            let outcome = self.exchange(&mut body).await;
+            let (mut body, pushed) = self.dispatch(start);
+            let outcome = self.exchange(&mut body, pushed).await;
             self.handle.release_permit();
             match outcome {
                 Outcome::KeepAlive => {}
@@ -140,12 +150,18 @@ impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Connection<S> {
     }
 
     /// Hands the request whose text is in `self.text` to JS, with its body when it is all here.
-    fn dispatch(&mut self, start: RequestStart) -> RequestBody {
+    /// A small Content-Length body still on its way is pushed to JS once complete: the read that
+    /// does so is returned.
+    fn dispatch(&mut self, start: RequestStart) -> (RequestBody, Option<PushedBody>) {
         let mut body = RequestBody::new(start.framing);
         let mut flags = start.flags;
         let prefix = body.take_whole(&mut self.input, BODY_PREFIX_MAX);
         if prefix.is_some() {
             flags |= request_flags::BODY_COMPLETE;
+        }
+        let pushed = self.push(&body, flags);
+        if pushed.is_some() {
+            flags |= request_flags::BODY_PUSHED;
         }
         let prefix = prefix.unwrap_or_default();
         if body.is_complete() && self.next_head_goes_ahead() {
@@ -162,7 +178,33 @@ impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Connection<S> {
         if self.closed == Closed::Unknown {
             self.closed = Closed::NotYet;
         }
-        body
+        (body, pushed)
+    }
+
+    /// The read that pushes `body` to JS unasked, when it is a Content-Length body of at most
+    /// `PUSH_MAX` bytes still to come, no interim response is expected first, and the push
+    /// budget has room for it.
+    fn push(&self, body: &RequestBody, flags: u32) -> Option<PushedBody> {
+        let remaining = body
+            .remaining_length()
+            .filter(|&n| n > 0 && n <= PUSH_MAX)? as usize;
+        if flags & request_flags::EXPECT_CONTINUE != 0 {
+            return None;
+        }
+        let budget = self
+            .ctx
+            .push_budget
+            .clone()
+            .try_acquire_many_owned(remaining as u32)
+            .ok()?;
+        Some(PushedBody {
+            read: PendingRead {
+                max: remaining,
+                fill: true,
+                bytes: Vec::with_capacity(remaining),
+            },
+            _budget: budget,
+        })
     }
 
     /// Waits for a complete request head and prepares its REQUEST text in `self.text`.
@@ -295,7 +337,7 @@ impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Connection<S> {
     }
 
     /// Waits for room under `maxSize`; `None` when the server is aborted meanwhile.
-    async fn acquire_permit(&mut self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+    async fn acquire_permit(&mut self) -> Option<OwnedSemaphorePermit> {
         let permits = self.ctx.permits.clone();
         tokio::select! {
             permit = permits.acquire_owned() => permit.ok(),
@@ -311,10 +353,21 @@ impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Connection<S> {
     /// needs no wake of this task at all. Meanwhile the socket is watched: a reset is reported
     /// at once (CLOSED) rather than at the next write, and bytes of a pipelined next request are
     /// buffered, up to a bound; those that may go ahead (`parse_head_ahead`) go to JS at once.
-    async fn exchange(&mut self, body: &mut RequestBody) -> Outcome {
+    async fn exchange(&mut self, body: &mut RequestBody, pushed: Option<PushedBody>) -> Outcome {
         let id = self.handle.id;
-        let mut pending: Option<PendingRead> = None;
-        let mut read_deadline = None;
+        let mut read_deadline = pushed
+            .as_ref()
+            .and_then(|_| self.ctx.timeouts.socket.map(|t| Instant::now() + t));
+        // The budget share stays taken until the exchange ends: the bytes live on in JS.
+        let (mut pending, _budget) = match pushed {
+            Some(PushedBody {
+                read,
+                _budget: budget,
+            }) => (Some(read), Some(budget)),
+            None => (None, None),
+        };
+        // `pending` is the push, not a read JS asked for.
+        let mut pushing = pending.is_some();
         // A broken request body: the response may still be sent, then the connection closes.
         let mut body_failed = false;
         // The client shut down its side; it may still read the response.
@@ -340,7 +393,8 @@ impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Connection<S> {
             {
                 if let Some(start) = self.parse_head_ahead() {
                     self.handle.dispatched_ahead();
-                    *body = self.dispatch(start);
+                    // Only bodiless requests go ahead, so nothing is pushed.
+                    (*body, _) = self.dispatch(start);
                     in_flight += 1;
                     continue;
                 }
@@ -366,6 +420,7 @@ impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Connection<S> {
                     }
                 }
                 if pending.is_none() {
+                    pushing = false;
                     self.input.release_if_empty();
                 } else if peer_done {
                     // The rest of the body can never arrive.
@@ -423,7 +478,16 @@ impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Connection<S> {
                                 }
                             }
                         }
+                        // A read while the body is being pushed ends the push: what it gathered
+                        // answers this read, and later reads are answered on demand.
+                        Command::Read { .. } if pushing && pending.as_ref().is_some_and(|read| !read.bytes.is_empty()) => {
+                            pushing = false;
+                            if let Some(read) = pending.take() {
+                                self.ctx.events.data(id, false, read.bytes);
+                            }
+                        }
                         Command::Read { max, fill } => {
+                            pushing = false;
                             let expected = body.remaining_length().unwrap_or(BODY_READ as u64);
                             let capacity = expected.min(max as u64) as usize;
                             pending = Some(PendingRead { max, fill, bytes: Vec::with_capacity(capacity) });

@@ -47,6 +47,7 @@ pub mod request_flags {
     pub const CONNECTION_KEEP_ALIVE: u32 = 1 << 6;
     pub const TLS: u32 = 1 << 7;
     pub const PIPELINED_NEXT: u32 = 1 << 8;
+    pub const BODY_PUSHED: u32 = 1 << 9;
 }
 
 pub struct EventQueue {

@@ -70,6 +70,7 @@ impl NativeServer {
                 header: millis(options.header_timeout_ms),
             },
             permits: Arc::new(Semaphore::new(options.max_requests as usize)),
+            push_budget: Arc::new(Semaphore::new(PUSH_BUDGET)),
             lifecycle: watch::Sender::new(Lifecycle::Running),
         });
         runtime().spawn(accept_loop(socket, ctx.clone()));
@@ -183,6 +184,9 @@ fn advance(state: &mut Lifecycle, to: Lifecycle) -> bool {
         false
     }
 }
+
+/// The most request-body bytes a server reads ahead of its apps at any time (BODY_PUSHED).
+const PUSH_BUDGET: usize = 64 * 1024 * 1024;
 
 /// Buffers at least this large are written from the JS memory instead of being copied: holding
 /// a reference costs more than copying a small buffer, and less than copying a large one.

@@ -35,5 +35,8 @@ pub struct ServerContext {
     pub timeouts: Timeouts,
     /// One permit per request in progress (SPEC `maxSize`).
     pub permits: Arc<Semaphore>,
+    /// One permit per byte of request bodies read before the app asked (BODY_PUSHED), held
+    /// until their exchange ends: it bounds that memory across all connections.
+    pub push_budget: Arc<Semaphore>,
     pub lifecycle: watch::Sender<Lifecycle>,
 }
