@@ -10,20 +10,11 @@ import { RawConnection } from './helpers/raw-client.js';
 import { parseResponse } from './helpers/http-parse.js';
 import { envApp, envGet, envSet, helloApp, inputOf } from './helpers/apps.js';
 import { makeTestPki, removeTestPki, type TestPki } from './helpers/tls-certs.js';
-import { deferred, head, sleep, withoutDate, within } from './helpers/util.js';
+import { deferred, head, sleep, until, within, withoutDate } from './helpers/util.js';
 
 afterEach(cleanup);
 
 const latin1 = (b: Buffer) => b.toString('latin1');
-
-/** Resolves once `check()` holds; rejects with `what` after `ms`. */
-async function until(check: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${ms} ms`);
-    await sleep(5);
-  }
-}
 
 /** A fresh connection gets `hello world` for GET /ok: the server is still serving. */
 async function expectStillServing(served: Served): Promise<void> {

@@ -6,18 +6,9 @@ import type { Environ, StartResponse } from '../ts/index.js';
 import { cleanup, serve } from './helpers/serve.js';
 import { RawConnection, connect } from './helpers/raw-client.js';
 import { helloApp } from './helpers/apps.js';
-import { deferred, head, sleep, within } from './helpers/util.js';
+import { deferred, head, sleep, until, within } from './helpers/util.js';
 
 afterEach(cleanup);
-
-/** Resolves once `check()` holds; rejects with `what` after `ms`. */
-async function until(check: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${ms} ms`);
-    await sleep(5);
-  }
-}
 
 /** An app that takes `ms` per request and records how many requests it holds at once. */
 function slowCountingApp(ms: number) {

@@ -11,20 +11,11 @@ import { native } from '../ts/native/binding.js';
 import { cleanup, serve, serveOn, track, type Served } from './helpers/serve.js';
 import { killExamples, startExample } from './helpers/example-process.js';
 import { RawConnection, connect, type Target } from './helpers/raw-client.js';
-import { deferred, head, sleep, within } from './helpers/util.js';
+import { deferred, head, sleep, until, within } from './helpers/util.js';
 
 afterEach(cleanup);
 
 const MiB = 1 << 20;
-
-/** Resolves once `check()` holds; rejects with `what` after `ms`. */
-async function until(check: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${ms} ms`);
-    await sleep(5);
-  }
-}
 
 /** A client that reads only when told to, and counts what it got (node buffers little itself). */
 class SlowReader {

@@ -14,7 +14,7 @@ import type { Environ, StartResponse } from '../ts/index.js';
 import { cleanup, serve, serveOn, track, type App } from './helpers/serve.js';
 import { RawConnection, connect } from './helpers/raw-client.js';
 import { helloApp, inputOf } from './helpers/apps.js';
-import { deferred, head, sleep, within } from './helpers/util.js';
+import { deferred, head, sleep, until, within } from './helpers/util.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
@@ -32,15 +32,6 @@ afterEach(async () => {
   }
   await cleanup();
 });
-
-/** Resolves once `check()` holds; rejects with `what` after `ms`. */
-async function until(check: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${ms} ms`);
-    await sleep(5);
-  }
-}
 
 interface Child {
   child: ChildProcess;

@@ -11,7 +11,7 @@ import type { Environ, StartResponse } from '../ts/index.js';
 import { cleanup, serve, serveOn, track, trackServer } from './helpers/serve.js';
 import { RawConnection, connect } from './helpers/raw-client.js';
 import { helloApp } from './helpers/apps.js';
-import { deferred, head, sleep, within } from './helpers/util.js';
+import { deferred, head, sleep, until, within } from './helpers/util.js';
 
 afterEach(cleanup);
 
@@ -19,15 +19,6 @@ const MiB = 1 << 20;
 
 /** Seconds since `start` (a Date.now() value). */
 const secondsSince = (start: number) => (Date.now() - start) / 1000;
-
-/** Resolves once `check()` holds; rejects with `what` after `ms`. */
-async function until(check: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${ms} ms`);
-    await sleep(5);
-  }
-}
 
 /** How long after `start` the server closed `conn` (rejects if it stays open past `limitMs`). */
 async function closedAfter(conn: RawConnection, start: number, limitMs: number): Promise<number> {

@@ -2,6 +2,15 @@ import { spawn } from 'node:child_process';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** Resolves once `check()` holds; rejects with `what` after `ms`. */
+export async function until(check: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${ms} ms`);
+    await sleep(5);
+  }
+}
+
 export interface Deferred<T> {
   promise: Promise<T>;
   resolve: (value: T) => void;
