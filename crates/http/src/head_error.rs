@@ -68,14 +68,14 @@ impl HeadError {
     /// The complete response to write before closing the connection, dated `date`.
     #[must_use]
     pub fn response(&self, date: &HttpDate) -> Vec<u8> {
-        let status = self.status_line().as_bytes();
-        let mut out = Vec::with_capacity(status.len() + CLOSE_EMPTY.len() + 41);
-        out.extend_from_slice(status);
-        out.extend_from_slice(CLOSE_EMPTY);
-        out.extend_from_slice(b"Date: ");
-        out.extend_from_slice(date.as_bytes());
-        out.extend_from_slice(b"\r\n\r\n");
-        out
+        [
+            self.status_line().as_bytes(),
+            CLOSE_EMPTY,
+            b"Date: ",
+            date.as_bytes(),
+            b"\r\n\r\n",
+        ]
+        .concat()
     }
 
     /// eventlet's status lines for its limits (HTTP/1.0 ones included), RFC 9112's for the rest.
