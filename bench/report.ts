@@ -5,6 +5,8 @@ import type { WrkResult } from './wrk.js';
 export interface Run extends WrkResult {
   /** undefined where /proc is not available. */
   cpuSeconds: number | undefined;
+  /** The part of it spent on the JS thread; undefined also for a server that has none. */
+  jsThreadCpuSeconds: number | undefined;
 }
 
 export interface Measured {
@@ -51,12 +53,13 @@ function formatBytes(bytes: number): string {
 }
 
 /** CPU per request over every round: one total over another is steadier than a median of ratios. */
-function cpuMicrosPerRequest(runs: Run[]): number | undefined {
+function cpuMicrosPerRequest(runs: Run[], seconds: (run: Run) => number | undefined = (run) => run.cpuSeconds): number | undefined {
   let cpu = 0;
   let requests = 0;
   for (const run of runs) {
-    if (run.cpuSeconds === undefined) return undefined;
-    cpu += run.cpuSeconds;
+    const used = seconds(run);
+    if (used === undefined) return undefined;
+    cpu += used;
     requests += run.requests;
   }
   return requests === 0 ? undefined : cpu / requests * 1e6;
@@ -94,6 +97,7 @@ export function formatTable(measured: Measured[]): string {
       m.latency ? formatMicros(median(m.runs.map((run) => run.p99Micros))) : 'n/a',
       ratio(rps(m), base === undefined ? undefined : rps(base)),
       cpuMicrosPerRequest(m.runs)?.toFixed(1) ?? 'n/a',
+      cpuMicrosPerRequest(m.runs, (run) => run.jsThreadCpuSeconds)?.toFixed(1) ?? 'n/a',
       m.peakRssBytes === undefined ? 'n/a' : `${(m.peakRssBytes / 2 ** 20).toFixed(0)} MiB`,
       rssGrowthPerConnection(m),
       String(m.runs.reduce((sum, run) => sum + run.errors, 0)),
@@ -101,7 +105,7 @@ export function formatTable(measured: Measured[]): string {
     ];
   });
   return layout(
-    ['scenario', 'server', 'req/s', 'p50', 'p99', 'vs node', 'CPU us/req', 'peak RSS', 'RSS/conn', 'errors', 'req/s per round'],
+    ['scenario', 'server', 'req/s', 'p50', 'p99', 'vs node', 'CPU us/req', 'JS thread', 'peak RSS', 'RSS/conn', 'errors', 'req/s per round'],
     new Set(['scenario', 'server', 'req/s per round']),
     rows,
   );

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { descriptorShortage, openIdleConnections } from './idle.js';
 import { parseOptions, type BenchOptions } from './options.js';
 import { probe } from './probe.js';
-import { cpuSeconds, peakRssBytes, rssBytes } from './proc-stats.js';
+import { cpuSeconds, mainThreadCpuSeconds, peakRssBytes, rssBytes } from './proc-stats.js';
 import { formatIdleTable, formatMicros, formatShares, formatTable, type IdleMeasured, type Measured } from './report.js';
 import { BASELINE, CEILING, scenarios, type Scenario, type ServerSpec } from './scenarios.js';
 import { nodeScript, ServerProcess } from './server-process.js';
@@ -146,18 +146,23 @@ async function measureWrk(scenario: Scenario, options: BenchOptions, servers: St
     startRssBytes,
     peakRssBytes: undefined,
   }));
+  // Only a Node server's main thread is its JS thread; the Rust ceiling's does no work.
+  const jsThreadCpu = (i: number): number | undefined => ('script' in servers[i]!.spec ? mainThreadCpuSeconds(servers[i]!.server.pid) : undefined);
   for (let round = 0; round < options.rounds; round += 1) {
     const order = [...servers.keys()];
     if (round % 2 === 1) order.reverse();
     for (const i of order) {
       const { server } = servers[i]!;
       const before = cpuSeconds(server.pid);
+      const jsBefore = jsThreadCpu(i);
       const result = await wrk(server, options.duration);
       const after = cpuSeconds(server.pid);
+      const jsAfter = jsThreadCpu(i);
       if (!server.running) throw new Error(`${scenario.name}: ${measured[i]!.server} exited during the run (${await server.exitReport()})`);
       measured[i]!.runs.push({
         ...result,
         cpuSeconds: before === undefined || after === undefined ? undefined : after - before,
+        jsThreadCpuSeconds: jsBefore === undefined || jsAfter === undefined ? undefined : jsAfter - jsBefore,
       });
       console.error(
         `  round ${round + 1}/${options.rounds} ${measured[i]!.server}: ${result.requestsPerSecond.toFixed(0)} req/s` +
@@ -247,8 +252,9 @@ async function main(): Promise<number> {
   if (results.measured.length > 0) {
     console.log(`\n${formatTable(results.measured)}`);
     console.log('\nreq/s, p50 and p99 are medians over the rounds; vs node is req/s over that of node:http (node:https for HTTPS);');
-    console.log('CPU us/req is the server process\'s user+system time over all rounds; RSS/conn is its peak RSS less its RSS');
-    console.log('before the first request, over wrk\'s connections.');
+    console.log('CPU us/req is the server process\'s user+system time over all rounds, and JS thread the part of it on the');
+    console.log('main thread (a server that does all its work there answers at most 1e6 / that many requests a second);');
+    console.log('RSS/conn is its peak RSS less its RSS before the first request, over wrk\'s connections.');
   }
   if (results.idle.length > 0) {
     console.log(`\n${formatIdleTable(results.idle)}`);
