@@ -75,6 +75,8 @@ const here = (path: string): string => fileURLToPath(new URL(path, import.meta.u
 const ferrowsgiHello: ServerSpec = { name: 'ferrowsgi', script: here('./servers/ferrowsgi-hello.ts') };
 const nodeHello: ServerSpec = { name: BASELINE, script: here('./servers/node-hello.ts') };
 const uwsHello: ServerSpec = { name: 'uWS.js', script: here('./servers/uws-hello.ts'), optional: true };
+/** The same app as ferrowsgi's, on uWS.js's I/O with ferrowsgi's environ (servers/uws-wsgi.ts). */
+const UWS_WSGI = 'uWS.js+environ';
 const rustCeiling: ServerSpec = { name: CEILING, executable: ceilingExecutable };
 const ferrowsgiHttps: ServerSpec = { name: 'ferrowsgi', script: here('./servers/ferrowsgi-https.ts') };
 const nodeHttps: ServerSpec = { name: 'node:https', script: here('./servers/node-https.ts') };
@@ -124,7 +126,7 @@ const BROWSER_HEADERS: Array<[string, string]> = [
 export const scenarios: Scenario[] = [
   {
     name: 'hello world',
-    servers: [ferrowsgiHello, nodeHello, uwsHello, rustCeiling],
+    servers: [ferrowsgiHello, nodeHello, uwsHello, { name: UWS_WSGI, script: here('./servers/uws-wsgi-hello.ts'), optional: true }, rustCeiling],
     probe: { method: 'GET', path: '/' },
     check: checkHello,
   },
@@ -143,6 +145,7 @@ export const scenarios: Scenario[] = [
       { name: 'ferrowsgi', script: here('./servers/ferrowsgi-json.ts') },
       { name: BASELINE, script: here('./servers/node-json.ts') },
       { name: 'uWS.js', script: here('./servers/uws-json.ts'), optional: true },
+      { name: UWS_WSGI, script: here('./servers/uws-wsgi-json.ts'), optional: true },
     ],
     wrkScript: here('./wrk/headers-in-order.lua'),
     wrkScriptArgs: BROWSER_HEADERS.map(([name, value]) => `${name}: ${value}`),

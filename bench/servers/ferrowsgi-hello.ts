@@ -1,12 +1,7 @@
 // ferrowsgi serving the seed's hello world.
 import { listen, server } from 'ferrowsgi';
-import type { Environ, StartResponse } from 'ferrowsgi';
 import { announce, HOST, portFromEnv } from './announce.js';
-
-function helloWorld(_env: Environ, startResponse: StartResponse) {
-  startResponse('200 OK', [['Content-Type', 'text/plain']]);
-  return ['Hello, World!\r\n'];
-}
+import { helloWorld } from './apps.js';
 
 // No access log: node:http writes none, and a line per request would measure the logging.
 const srv = server(listen([HOST, portFromEnv()]), helloWorld, { logOutput: false });

@@ -1,12 +1,7 @@
 // ferrowsgi serving the seed's hello world over HTTPS, as the seed's SSL example does.
 import { listen, server, wrapSsl } from 'ferrowsgi';
-import type { Environ, StartResponse } from 'ferrowsgi';
 import { announce, HOST, portFromEnv, tlsFilesFromEnv } from './announce.js';
-
-function helloWorld(_env: Environ, startResponse: StartResponse) {
-  startResponse('200 OK', [['Content-Type', 'text/plain']]);
-  return ['Hello, World!\r\n'];
-}
+import { helloWorld } from './apps.js';
 
 const { certfile, keyfile } = tlsFilesFromEnv();
 // No access log: node:https writes none, and a line per request would measure the logging.

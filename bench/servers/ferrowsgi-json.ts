@@ -1,13 +1,7 @@
 // ferrowsgi answering a browser-like request with a 1 KiB JSON page (json-body.ts).
 import { listen, server } from 'ferrowsgi';
-import type { Environ, StartResponse } from 'ferrowsgi';
 import { announce, HOST, portFromEnv } from './announce.js';
-import { JSON_BODY } from './json-body.js';
-
-function items(_env: Environ, startResponse: StartResponse) {
-  startResponse('200 OK', [['Content-Type', 'application/json']]);
-  return [JSON_BODY];
-}
+import { items } from './apps.js';
 
 // No access log: node:http writes none, and a line per request would measure the logging.
 const srv = server(listen([HOST, portFromEnv()]), items, { logOutput: false });

@@ -11,10 +11,21 @@ export interface UwsResponse {
   writeStatus(status: string): UwsResponse;
   writeHeader(name: string, value: string): UwsResponse;
   end(body?: string | Uint8Array): UwsResponse;
+  /** Runs `write` with the response's writes gathered into one send. */
+  cork(write: () => void): UwsResponse;
+}
+
+/** Valid only during the handler call. */
+export interface UwsRequest {
+  getMethod(): string;
+  getUrl(): string;
+  getQuery(): string | undefined;
+  /** Header names come lower-cased. */
+  forEach(visit: (name: string, value: string) => void): void;
 }
 
 export interface UwsApp {
-  any(pattern: string, handler: (res: UwsResponse) => void): UwsApp;
+  any(pattern: string, handler: (res: UwsResponse, req: UwsRequest) => void): UwsApp;
   listen(host: string, port: number, callback: (listenSocket: unknown) => void): UwsApp;
 }
 
@@ -38,11 +49,16 @@ function loadUws(): Uws {
 
 /** Answers every request with `200 OK`, `contentType` and `body`; uWS.js adds Content-Length and Date. */
 export function serveWithUws(contentType: string, body: string | Uint8Array): void {
+  serveEachWithUws((res) => {
+    res.writeStatus('200 OK').writeHeader('Content-Type', contentType).end(body);
+  });
+}
+
+/** Answers every request with `handle`. */
+export function serveEachWithUws(handle: (res: UwsResponse, req: UwsRequest) => void): void {
   const uws = loadUws();
   uws.App()
-    .any('/*', (res) => {
-      res.writeStatus('200 OK').writeHeader('Content-Type', contentType).end(body);
-    })
+    .any('/*', handle)
     .listen(HOST, portFromEnv(), (listenSocket) => {
       if (!listenSocket) throw new Error(`uWS.js could not listen on ${HOST}:${portFromEnv()}`);
       announce(uws.us_socket_local_port(listenSocket));
