@@ -1,8 +1,9 @@
 //! One task per connection: read a head, hand the request to JS, carry out what JS asks until
 //! the response ends, then discard any unread body and read the next request.
 //!
-//! The task owns the socket. JS reaches it only through `Command`s, and hears from it only
-//! through the event queue, so no socket state is shared between threads.
+//! The task does all the reading of the socket. The JS thread writes responses to it directly
+//! when it can (`conn_handle`); for everything else JS reaches the task through `Command`s, and
+//! hears from it only through the event queue.
 
 use std::sync::Arc;
 

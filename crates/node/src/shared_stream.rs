@@ -3,7 +3,8 @@
 //! The task reads and writes it as an ordinary tokio stream. The JS thread may also write to it
 //! directly, without waking the task: a response that fits in the socket buffer (nearly every
 //! response) then costs one `send` on the JS thread and no cross-thread wake at all. Who may
-//! write when is decided by `outbox::Outbox`; this module only provides the two ways in.
+//! write when is decided by the connection's outbox (`conn_handle`); this module only provides
+//! the two ways in.
 
 use std::io::{self, IoSlice};
 use std::pin::Pin;
