@@ -262,10 +262,19 @@ export class Exchange implements BodySource {
     return this.#start;
   }
 
-  /** HEAD, 1xx, 204 and 304 carry no body (SPEC §8). */
+  /** HEAD, 1xx, 204 and 304 carry no body (SPEC §8); nor does a 2xx to CONNECT (as eventlet). */
   #bodyless(start: ResponseStart): boolean {
     const code = start.statusCode;
-    return code < 200 || code === 204 || code === 304 || this.env.REQUEST_METHOD === 'HEAD';
+    return code < 200 || code === 204 || code === 304 || this.env.REQUEST_METHOD === 'HEAD' || this.#tunnel(start);
+  }
+
+  /**
+   * A 2xx to CONNECT turns the connection into a tunnel for the client (RFC 9110 §9.3.6), which
+   * then ignores any Content-Length or Transfer-Encoding and takes body bytes as tunnel data: so
+   * none are sent, and the connection closes after the head.
+   */
+  #tunnel(start: ResponseStart): boolean {
+    return start.statusCode >= 200 && start.statusCode < 300 && this.fields[Field.Method] === 'CONNECT';
   }
 
   #streamFraming(start: ResponseStart): number {
@@ -283,6 +292,7 @@ export class Exchange implements BodySource {
       appClose: start.connectionClose,
       framing,
       unansweredExpect: this.input.expectUnanswered && (this.flags & RequestFlag.BodyFraming) !== 0,
+      tunnel: this.#tunnel(start),
     });
     this.#framing = framing;
     this.#keepAlive = keepAlive;
