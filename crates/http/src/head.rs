@@ -135,6 +135,21 @@ pub fn parse_request_head<'b, 'h>(
     }))
 }
 
+/// Whether `buf` holds a complete request line, after any empty lines before it. Until then a
+/// connection is idle, as eventlet's `STATE_IDLE`: a graceful shutdown may close it rather than
+/// wait for the rest of a head that has hardly begun (one byte must not hold a shutdown).
+#[must_use]
+pub fn request_line_received(buf: &[u8]) -> bool {
+    let mut rest = buf;
+    loop {
+        match first_line(rest) {
+            Ok(Line::Complete { content: 0 }) => rest = &rest[2..],
+            Ok(Line::Complete { .. }) => return true,
+            Ok(Line::Partial { .. }) | Err(_) => return false,
+        }
+    }
+}
+
 /// Skips the empty lines a client may send before the request line (RFC 9112 §2.2). Returns
 /// where the request line starts, or `None` while only empty lines (or a part of one) arrived.
 /// Their bytes are bounded by the request-line limit, so they cannot be used to fill memory.

@@ -7,7 +7,7 @@
 //! ways (request smuggling) while keeping eventlet's limits and error responses.
 //!
 //! Public surface:
-//! - [`parse_request_head`] with [`Limits`], [`MAX_HEADERS`], [`Parsed`], [`RequestHead`],
+//! - [`parse_request_head`] and [`request_line_received`] with [`Limits`], [`MAX_HEADERS`], [`Parsed`], [`RequestHead`],
 //!   [`Version`], [`BodyFraming`] and [`HeadError`] (whose `response()` is the exact answer to
 //!   write before closing, dated with an [`HttpDate`]);
 //! - [`ChunkedDecoder`] with [`Decoded`] and [`ChunkError`] for `Transfer-Encoding: chunked`
@@ -42,7 +42,7 @@ pub use body_framing::BodyFraming;
 pub use chunk_error::ChunkError;
 pub use chunk_framing::{chunk_size_line, ChunkSizeLine, CHUNK_END, LAST_CHUNK};
 pub use chunked::{ChunkedDecoder, Decoded};
-pub use head::{parse_request_head, Parsed, RequestHead};
+pub use head::{parse_request_head, request_line_received, Parsed, RequestHead};
 pub use head_error::HeadError;
 pub use http_date::HttpDate;
 pub use httparse::{Header, EMPTY_HEADER};

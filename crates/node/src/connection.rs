@@ -8,7 +8,8 @@
 use std::sync::Arc;
 
 use ferrowsgi_http::{
-    parse_request_head, BodyFraming, HeadError, HttpDate, Parsed, RequestHead, Version, MAX_HEADERS,
+    parse_request_head, request_line_received, BodyFraming, HeadError, HttpDate, Parsed,
+    RequestHead, Version, MAX_HEADERS,
 };
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc::{Sender, UnboundedReceiver};
@@ -226,7 +227,12 @@ impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Connection<S> {
                         return None;
                     }
                 }
-            } else if *self.lifecycle.borrow() != Lifecycle::Running {
+            }
+            // A connection is idle until its request line is complete: a graceful close ends it
+            // then, rather than waiting for a head that one byte began (as eventlet does).
+            if *self.lifecycle.borrow() != Lifecycle::Running
+                && !request_line_received(self.input.data())
+            {
                 return None;
             }
             // Before the first byte of a head the keep-alive limit applies, after it the header

@@ -807,3 +807,24 @@ fn pipelined_requests_parse_one_after_the_other() {
     assert_eq!(second.headers[1].0, "B");
     assert_eq!(first.len + second.len, buf.len());
 }
+
+#[test]
+fn a_request_line_is_received_once_its_crlf_is() {
+    for buf in [
+        &b"GET / HTTP/1.1\r\n"[..],
+        b"GET / HTTP/1.1\r\nHost: a",
+        b"\r\n\r\nG\r\n",
+    ] {
+        assert!(request_line_received(buf), "{buf:?}");
+    }
+    for buf in [
+        &b""[..],
+        b"G",
+        b"GET / HTTP/1.1\r",
+        b"\r\n",
+        b"\r\n\r\nGET /",
+        b"GET /\nHost: a",
+    ] {
+        assert!(!request_line_received(buf), "{buf:?}");
+    }
+}
