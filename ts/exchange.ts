@@ -219,17 +219,23 @@ export class Exchange implements BodySource {
     drained?.();
   }
 
-  onDone(): void {
+  /** DONE: the last byte of the response was written (`ok`), or the connection failed first. */
+  onDone(ok: boolean): void {
+    if (!ok) this.#state = State.Disconnected;
     this.#awaitingDone = false;
     if (this.#completed) this.#finish();
   }
 
   onClosed(): void {
-    if (this.#state === State.Active) this.#state = State.Disconnected;
+    // The core reports the DONE of an END before the CLOSED of its connection, so CLOSED while
+    // DONE is awaited means that END was never written: the client left before the response was
+    // complete, as when it leaves while the response is produced. (Taken for ended, the exchange
+    // would be logged as answered, and its connection left among the closing ones for good.)
+    if (this.#state === State.Active || this.#awaitingDone) this.#state = State.Disconnected;
     this.input.fail('the client disconnected');
     this.onDrain();
     this.#onGone?.();
-    if (this.#awaitingDone) this.onDone();
+    if (this.#awaitingDone) this.onDone(false);
   }
 
   // BodySource, for `wsgi.input`.

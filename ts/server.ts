@@ -184,8 +184,8 @@ class Router implements EventHandler, ServerContext {
     this.#exchanges.get(conn)?.onDrain();
   }
 
-  onDone(conn: number): void {
-    this.#exchanges.get(conn)?.onDone();
+  onDone(conn: number, ok: boolean): void {
+    this.#exchanges.get(conn)?.onDone(ok);
   }
 
   onClosed(conn: number): void {
