@@ -29,10 +29,21 @@ function statCpuSeconds(path: string): number | undefined {
   } catch {
     return undefined;
   }
+  return cpuSecondsOfStat(stat, 'self');
+}
+
+/**
+ * User plus system CPU seconds in the text of a /proc/PID/stat: of the process itself, or of
+ * the children it has waited for. undefined when the text is not such a line.
+ */
+export function cpuSecondsOfStat(stat: string, whose: 'self' | 'children'): number | undefined {
   // The command name (field 2) may hold spaces and parentheses; the fields after its closing
-  // parenthesis start at field 3, so utime (14) and stime (15) are the 12th and 13th of them.
+  // parenthesis start at field 3, so utime and stime (14, 15) are the 12th and 13th of them,
+  // cutime and cstime (16, 17) the 14th and 15th.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / clockTicks;
+  const first = whose === 'self' ? 11 : 13;
+  const seconds = (Number(fields[first]) + Number(fields[first + 1])) / clockTicks;
+  return Number.isFinite(seconds) ? seconds : undefined;
 }
 
 /** The process's peak resident set size (VmHWM) in bytes. */

@@ -1,8 +1,8 @@
 // Turns the measured runs into the tables and lines `npm run bench` prints.
-import type { WrkResult } from './wrk.js';
+import type { WrkRunResult } from './wrk.js';
 
 /** One measured wrk run against one server, with the server's CPU time during it. */
-export interface Run extends WrkResult {
+export interface Run extends WrkRunResult {
   /** undefined where /proc is not available. */
   cpuSeconds: number | undefined;
   /** The part of it spent on the JS thread; undefined also for a server that has none. */
@@ -98,6 +98,7 @@ export function formatTable(measured: Measured[]): string {
       ratio(rps(m), base === undefined ? undefined : rps(base)),
       cpuMicrosPerRequest(m.runs)?.toFixed(1) ?? 'n/a',
       cpuMicrosPerRequest(m.runs, (run) => run.jsThreadCpuSeconds)?.toFixed(1) ?? 'n/a',
+      cpuMicrosPerRequest(m.runs, (run) => run.wrkCpuSeconds)?.toFixed(1) ?? 'n/a',
       m.peakRssBytes === undefined ? 'n/a' : `${(m.peakRssBytes / 2 ** 20).toFixed(0)} MiB`,
       rssGrowthPerConnection(m),
       String(m.runs.reduce((sum, run) => sum + run.errors, 0)),
@@ -105,7 +106,7 @@ export function formatTable(measured: Measured[]): string {
     ];
   });
   return layout(
-    ['scenario', 'server', 'req/s', 'p50', 'p99', 'vs node', 'CPU us/req', 'JS thread', 'peak RSS', 'RSS/conn', 'errors', 'req/s per round'],
+    ['scenario', 'server', 'req/s', 'p50', 'p99', 'vs node', 'CPU us/req', 'JS thread', 'wrk', 'peak RSS', 'RSS/conn', 'errors', 'req/s per round'],
     new Set(['scenario', 'server', 'req/s per round']),
     rows,
   );

@@ -254,7 +254,8 @@ async function main(): Promise<number> {
     console.log('\nreq/s, p50 and p99 are medians over the rounds; vs node is req/s over that of node:http (node:https for HTTPS);');
     console.log('CPU us/req is the server process\'s user+system time over all rounds, and JS thread the part of it on the');
     console.log('main thread (a server that does all its work there answers at most 1e6 / that many requests a second);');
-    console.log('RSS/conn is its peak RSS less its RSS before the first request, over wrk\'s connections.');
+    console.log('wrk is wrk\'s own CPU time per request, which it spends on the same two cores; RSS/conn is the server\'s');
+    console.log('peak RSS less its RSS before the first request, over wrk\'s connections.');
   }
   if (results.idle.length > 0) {
     console.log(`\n${formatIdleTable(results.idle)}`);

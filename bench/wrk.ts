@@ -1,6 +1,7 @@
 // Runs wrk and reads its report.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { cpuSecondsOfStat } from './proc-stats.js';
 
 const run = promisify(execFile);
 
@@ -26,6 +27,11 @@ export interface WrkResult {
   errors: number;
 }
 
+export interface WrkRunResult extends WrkResult {
+  /** The CPU time wrk itself used; undefined where /proc is not available. */
+  wrkCpuSeconds: number | undefined;
+}
+
 /** wrk's version line, or undefined when wrk is not installed. */
 export async function wrkVersion(): Promise<string | undefined> {
   let output: string;
@@ -41,7 +47,7 @@ export async function wrkVersion(): Promise<string | undefined> {
   return output.split('\n')[0]?.replace(/\s*Copyright.*$/, '').trim() || 'wrk (unknown version)';
 }
 
-export async function runWrk(options: WrkRun): Promise<WrkResult> {
+export async function runWrk(options: WrkRun): Promise<WrkRunResult> {
   const args = [
     `-t${options.threads}`, `-c${options.connections}`, `-d${options.seconds}s`, '--latency',
     ...(options.timeoutSeconds === undefined ? [] : ['--timeout', `${options.timeoutSeconds}s`]),
@@ -51,8 +57,14 @@ export async function runWrk(options: WrkRun): Promise<WrkResult> {
   ];
   // Room for wrk to finish its last requests and report after the run.
   const timeout = (options.seconds + (options.timeoutSeconds ?? 2) + 30) * 1000;
-  const { stdout } = await run('wrk', args, { timeout, maxBuffer: 1 << 20 });
-  return parseWrkOutput(stdout);
+  // wrk runs under a shell that prints its own /proc stat once wrk has exited: the shell has
+  // then waited for wrk, so its children's CPU time is wrk's (cutime and cstime).
+  const { stdout, stderr } = await run(
+    'sh',
+    ['-c', '"$@"; status=$?; cat /proc/$$/stat >&2 2>/dev/null; exit $status', 'sh', 'wrk', ...args],
+    { timeout, maxBuffer: 1 << 20 },
+  );
+  return { ...parseWrkOutput(stdout), wrkCpuSeconds: cpuSecondsOfStat(stderr, 'children') };
 }
 
 const TIME_UNITS: Record<string, number> = { us: 1, ms: 1e3, s: 1e6, m: 60e6, h: 3600e6 };
