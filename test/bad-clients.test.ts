@@ -2,12 +2,12 @@
 // get instead of a crash, a hang, a leak, a smuggled request or an unclear answer. After each of
 // them a good client is still served, and where /proc is there (Linux), the process's open
 // descriptors (the server runs in this process) return to what they were.
-import { readFileSync, readdirSync } from 'node:fs';
 import type net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { listen, type Environ, type StartResponse } from '../ts/index.js';
 import { echoApp, envGet, inputOf } from './helpers/apps.js';
 import { parseResponse } from './helpers/http-parse.js';
+import { openFds, unreadByServer } from './helpers/proc.js';
 import { RawConnection, connect, rawExchange } from './helpers/raw-client.js';
 import { cleanup, serve, serveOn, track, type App, type Served } from './helpers/serve.js';
 import { deferred, head, sleep, until, within, withoutDate } from './helpers/util.js';
@@ -16,11 +16,6 @@ afterEach(cleanup);
 
 const KIB = 1024;
 const BAD_REQUEST = 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n';
-
-/** This process's open file descriptors; undefined where /proc is missing. */
-function openFds(): number | undefined {
-  return process.platform === 'linux' ? readdirSync('/proc/self/fd').length : undefined;
-}
 
 /** The descriptor count once the server is up and its first connection is gone. */
 async function fdBaseline(served: Served): Promise<number | undefined> {
@@ -33,25 +28,6 @@ async function fdBaseline(served: Served): Promise<number | undefined> {
 async function expectFdsBackTo(baseline: number | undefined): Promise<void> {
   if (baseline === undefined) return;
   await until(() => openFds()! <= baseline, 5000, `open descriptors to fall back to ${baseline} (now ${openFds()})`);
-}
-
-/** Bytes that clients sent to `port` and the server has not read yet (Linux, /proc/net/tcp). */
-function unreadByServer(port: number): number {
-  let total = 0;
-  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let table: string;
-    try {
-      table = readFileSync(file, 'latin1');
-    } catch {
-      continue;
-    }
-    for (const line of table.split('\n').slice(1)) {
-      const fields = line.trim().split(/\s+/);
-      if (fields.length < 5 || fields[3] !== '01') continue; // ESTABLISHED only
-      if (parseInt(fields[1]!.split(':')[1]!, 16) === port) total += parseInt(fields[4]!.split(':')[1]!, 16);
-    }
-  }
-  return total;
 }
 
 /** Waits until the server has read what its clients wrote (where /proc says so; else a while). */

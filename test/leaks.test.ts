@@ -11,16 +11,17 @@
 //   - pushed bodies: the push budget is whole again, so 64 uploads of 1 MiB are all read ahead.
 // The descriptor and kernel-queue gauges read /proc and so only measure on Linux.
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { listen, wrapSsl, type App, type Body, type Environ, type StartResponse } from '../ts/index.js';
 import { inputOf } from './helpers/apps.js';
 import { parseResponse } from './helpers/http-parse.js';
+import { openFds, queuedBytes } from './helpers/proc.js';
 import { RawConnection, connect } from './helpers/raw-client.js';
 import { cleanup, serve, serveOn, track, type Served, type ServerOptions } from './helpers/serve.js';
 import { makeTestPki, removeTestPki, type TestPki } from './helpers/tls-certs.js';
+import { realClientHello } from './helpers/tls-hello.js';
 import { deferred, head, sleep, until, type Deferred } from './helpers/util.js';
 
 afterEach(cleanup);
@@ -32,37 +33,6 @@ function gc(): void {
   const collect = (globalThis as { gc?: () => void }).gc;
   if (collect === undefined) throw new Error('this test needs node --expose-gc (see vitest.config.ts)');
   collect();
-}
-
-/** This process's open file descriptors; undefined where /proc is missing. */
-function openFds(): number | undefined {
-  return onLinux ? readdirSync('/proc/self/fd').length : undefined;
-}
-
-/**
- * Bytes of established TCP connections to `port` that wait in kernel queues: unread by the
- * server, or not yet acknowledged by it on the client side (Linux, /proc/net/tcp).
- */
-function queuedBytes(port: number): number {
-  let total = 0;
-  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let table: string;
-    try {
-      table = readFileSync(file, 'latin1');
-    } catch {
-      continue;
-    }
-    for (const line of table.split('\n').slice(1)) {
-      const fields = line.trim().split(/\s+/);
-      if (fields.length < 5 || fields[3] !== '01') continue; // ESTABLISHED only
-      const localPort = parseInt(fields[1]!.split(':')[1]!, 16);
-      const remotePort = parseInt(fields[2]!.split(':')[1]!, 16);
-      const [tx, rx] = fields[4]!.split(':').map((hex) => parseInt(hex, 16));
-      if (localPort === port) total += rx!;
-      if (remotePort === port) total += tx!;
-    }
-  }
-  return total;
 }
 
 /** Polls `measure` until `ok` holds or `ms` pass, and returns the last value (for expect()). */
@@ -511,7 +481,7 @@ it.skipIf(process.platform === 'win32')('200 clients that vanish in the middle o
     return ['never'];
   }, { maxSize: 4, tls: pki });
   const { served } = target;
-  const hello = await clientHello();
+  const hello = await realClientHello();
   await inBatches(200, 10, async (i) => {
     const conn = await RawConnection.open(served.port);
     if (i % 4 < 2) {
@@ -548,17 +518,3 @@ it.skipIf(process.platform === 'win32')('50 TLS clients that vanish while a stre
   expectBodiesEndedOnce(audit, 50);
 });
 
-/** The first flight of a real TLS client (node:tls), captured by a plain TCP server, to replay. */
-async function clientHello(): Promise<Buffer> {
-  const capture = net.createServer();
-  const hello = new Promise<Buffer>((resolve) => capture.once('connection', (socket) => socket.once('data', resolve)));
-  await new Promise<void>((resolve) => capture.listen(0, '127.0.0.1', resolve));
-  const client = tls.connect({ host: '127.0.0.1', port: (capture.address() as net.AddressInfo).port, servername: 'localhost' });
-  client.on('error', () => undefined);
-  try {
-    return await hello;
-  } finally {
-    client.destroy();
-    capture.close();
-  }
-}

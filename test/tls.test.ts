@@ -3,7 +3,6 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
@@ -14,6 +13,7 @@ import { killExamples, startExample } from './helpers/example-process.js';
 import { RawConnection } from './helpers/raw-client.js';
 import { cleanup, serveOn, track, type App, type Served } from './helpers/serve.js';
 import { makeTestPki, removeTestPki, type Issued, type TestPki } from './helpers/tls-certs.js';
+import { realClientHello } from './helpers/tls-hello.js';
 import { curl, sleep, within } from './helpers/util.js';
 
 // Every test here uses the PKI that helpers/tls-certs.ts makes with the openssl CLI, and tests
@@ -396,21 +396,6 @@ describe.skipIf(onWindows)('client certificates', () => {
 });
 
 describe.skipIf(onWindows)('bad clients cost their own connection only', () => {
-  /** The first bytes a real client sends: a complete TLS ClientHello. */
-  async function realClientHello(): Promise<Buffer> {
-    const capture = net.createServer();
-    const hello = new Promise<Buffer>((resolve) => capture.once('connection', (socket) => socket.once('data', resolve)));
-    await new Promise<void>((resolve) => capture.listen(0, '127.0.0.1', resolve));
-    const client = tls.connect({ host: '127.0.0.1', port: (capture.address() as net.AddressInfo).port, servername: 'localhost' });
-    client.on('error', () => undefined);
-    try {
-      return await within(hello, 5000, 'a ClientHello');
-    } finally {
-      client.destroy();
-      capture.close();
-    }
-  }
-
   async function badClient(served: Served, bytes: Buffer | string): Promise<{ received: Buffer; closed: boolean }> {
     const conn = await RawConnection.open(served.port);
     await conn.write(bytes);
