@@ -6,9 +6,10 @@ import { createHash } from 'node:crypto';
 import { afterEach, expect, it } from 'vitest';
 import type { Environ, StartResponse } from '../ts/index.js';
 import { inputOf } from './helpers/apps.js';
+import { queuedBytes } from './helpers/proc.js';
 import { RawConnection } from './helpers/raw-client.js';
 import { cleanup, serve } from './helpers/serve.js';
-import { deferred, sleep } from './helpers/util.js';
+import { deferred, sleep, until } from './helpers/util.js';
 
 afterEach(cleanup);
 
@@ -121,3 +122,41 @@ it('a client that leaves halfway through a pushed body the app never reads: the 
   const next = await post(served.port, Buffer.from('x'));
   expect((await next.readResponse()).text()).toBe('ok');
 });
+
+it.skipIf(process.platform !== 'linux')(
+  'clients that stall in bodies their apps answered without reading: their shares of the push budget come back',
+  async () => {
+    const gate = deferred();
+    const served = await serve(async (env: Environ, sr: StartResponse) => {
+      if (env.PATH_INFO === '/ignore') {
+        sr('200 OK', []);
+        return ['ok'];
+      }
+      await gate.promise;
+      const body = await inputOf(env).read();
+      sr('200 OK', []);
+      return [`${body.length} ${sha(body)}`];
+    });
+    // 64 clients take the whole budget (a share is the body's full length), are answered at
+    // once, and then send no more of their bodies while staying connected.
+    const stalled = await Promise.all(
+      Array.from({ length: 64 }, async (_, i) => {
+        const conn = await RawConnection.open(served.port);
+        await conn.write(`POST /ignore HTTP/1.1\r\nHost: localhost\r\nContent-Length: ${MIB}\r\n\r\n`);
+        await conn.write(patterned(MIB / 2, i));
+        expect((await conn.readResponse()).text()).toBe('ok');
+        return conn;
+      }),
+    );
+    // Their responses have ended, so the next 64 uploads get the budget and are read ahead
+    // while their apps wait: nothing is left in the kernel's queues.
+    const bodies = Array.from({ length: 64 }, (_, i) => patterned(MIB, 100 + i));
+    const uploads = await Promise.all(bodies.map((body) => post(served.port, body)));
+    await until(() => queuedBytes(served.port) === 0, 10_000, `every upload to be read ahead (${queuedBytes(served.port)} bytes wait in the kernel)`);
+    gate.resolve();
+    const answers = await Promise.all(uploads.map(async (conn) => (await conn.readResponse({ timeoutMs: 15_000 })).text()));
+    expect(answers).toEqual(bodies.map((body) => `${MIB} ${sha(body)}`));
+    for (const conn of stalled) conn.destroy();
+  },
+  60_000,
+);

@@ -450,9 +450,12 @@ impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Connection<S> {
             let watch = direct == 0
                 && !peer_done
                 && (pending.is_some() || self.input.len() < LOOKAHEAD_MAX);
-            // Without a next request to serve, a timer to start or a shutdown to carry out, the end
-            // of a response written by the JS thread can wait until the client speaks again.
+            // Without a next request to serve, a timer to start, a shutdown to carry out or a push
+            // whose budget share others may need (the app answered before its body was all
+            // here), the end of a response written by the JS thread can wait until the client
+            // speaks again.
             let end_matters = !self.input.is_empty()
+                || pushing
                 || peer_done
                 || self.ctx.timeouts.keepalive.is_some()
                 || self.ctx.timeouts.socket.is_some()
