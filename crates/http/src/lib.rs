@@ -7,9 +7,9 @@
 //! ways (request smuggling) while keeping eventlet's limits and error responses.
 //!
 //! Public surface:
-//! - [`parse_request_head`] and [`request_line_received`] with [`Limits`], [`MAX_HEADERS`], [`Parsed`], [`RequestHead`],
-//!   [`Version`], [`BodyFraming`] and [`HeadError`] (whose `response()` is the exact answer to
-//!   write before closing, dated with an [`HttpDate`]);
+//! - [`parse_request_head`] and [`request_line_received`] with [`Limits`], [`MAX_HEADERS`],
+//!   [`Parsed`], [`RequestHead`], [`Version`], [`BodyFraming`] and [`HeadError`] (whose
+//!   `response()` is the exact answer to write before closing, dated with an [`HttpDate`]);
 //! - [`ChunkedDecoder`] with [`Decoded`] and [`ChunkError`] for `Transfer-Encoding: chunked`
 //!   request bodies;
 //! - [`chunk_size_line`], [`ChunkSizeLine`], [`LAST_CHUNK`] and [`CHUNK_END`] to frame chunked
