@@ -46,6 +46,13 @@ async function settled<T>(measure: () => T, ok: (value: T) => boolean, ms = 5000
   return value;
 }
 
+/** Reads the whole body, then answers with its length. */
+async function bodyLengthApp(env: Environ, startResponse: StartResponse) {
+  const body = await inputOf(env).read();
+  startResponse('200 OK', []);
+  return [String(body.length)];
+}
+
 /** Runs `client(i)` for i < count, `parallel` at a time. */
 async function inBatches(count: number, parallel: number, client: (i: number) => Promise<void>): Promise<void> {
   let next = 0;
@@ -263,11 +270,7 @@ it('200 clients that vanish in the middle of a request head', async () => {
 
 it('100 clients that vanish while their 1 MiB body is pushed: the push budget is whole again', async () => {
   // 64 uploads of 1 MiB at once fill the 64 MiB budget exactly, so maxSize lets 64 in.
-  const target = await audited(async (env, startResponse) => {
-    const body = await inputOf(env).read();
-    startResponse('200 OK', []);
-    return [String(body.length)];
-  }, { maxSize: 64 });
+  const target = await audited(bodyLengthApp, { maxSize: 64 });
   const { audit, served } = target;
   await inBatches(100, 10, async (i) => {
     const path = `/push/${i}`;
@@ -326,11 +329,7 @@ it('100 clients that vanish while the app reads their 4 MiB body with chunks()',
 });
 
 it('200 clients that vanish in the middle of a chunked upload', async () => {
-  const target = await audited(async (env, startResponse) => {
-    const body = await inputOf(env).read();
-    startResponse('200 OK', []);
-    return [String(body.length)];
-  }, { maxSize: 4 });
+  const target = await audited(bodyLengthApp, { maxSize: 4 });
   const { audit, served } = target;
   const piece = Buffer.alloc(0x4000, 'c');
   await inBatches(200, 4, async (i) => {
@@ -345,11 +344,7 @@ it('200 clients that vanish in the middle of a chunked upload', async () => {
 });
 
 it('200 clients that vanish after the 100 Continue their app read asked for', async () => {
-  const target = await audited(async (env, startResponse) => {
-    const body = await inputOf(env).read();
-    startResponse('200 OK', []);
-    return [String(body.length)];
-  }, { maxSize: 4 });
+  const target = await audited(bodyLengthApp, { maxSize: 4 });
   const { served } = target;
   await inBatches(200, 4, async (i) => {
     const conn = await RawConnection.open(served.port);
