@@ -4,7 +4,7 @@
 import { connect, type Socket } from 'node:net';
 import { afterEach, expect, it } from 'vitest';
 import { killClis, startCli } from './helpers/cli-process.js';
-import { curl, sleep } from './helpers/util.js';
+import { curl, sleep, until } from './helpers/util.js';
 
 afterEach(killClis);
 
@@ -42,5 +42,10 @@ it.runIf(process.platform === 'linux')('out of file descriptors: logged once, re
   const { code, stdout } = await curl(['--silent', '--max-time', '5', url + '/']);
   expect(code).toBe(0);
   expect(stdout.toString()).toBe(`hello from http port ${port}\n`);
-  expect(countOf(cli.stderr(), /accept failed/g)).toBe(1);
+  // The backlog's connections, accepted all at once after the recovery, may use up the
+  // descriptors for a moment again: a new run of failures then has its own pair of lines, and
+  // once accepting works, every run that started has ended.
+  const runs = () => [countOf(cli.stderr(), /accept failed/g), countOf(cli.stderr(), /accepting connections again/g)];
+  await until(() => runs()[0] === runs()[1], 5000, `every run of failed accepts to end (${runs().join(' started, ')} ended)`);
+  expect(runs()[0]).toBeLessThan(5);
 }, 30_000);
