@@ -5,7 +5,7 @@ import type { Environ, StartResponse } from '../ts/index.js';
 import { cleanup, serve, type ServerOptions } from './helpers/serve.js';
 import { RawConnection } from './helpers/raw-client.js';
 import { envGet, inputOf } from './helpers/apps.js';
-import { head, sleep } from './helpers/util.js';
+import { deferred, gc, head, sleep } from './helpers/util.js';
 
 afterEach(cleanup);
 
@@ -119,6 +119,31 @@ describe('read()', () => {
     await conn.write(Buffer.concat([Buffer.from(`PUT /big HTTP/1.1\r\nHost: localhost\r\nContent-Length: ${big.length}\r\n\r\n`), big]));
     const res = await conn.readResponse({ timeoutMs: 10000 });
     expect(JSON.parse(res.text())).toEqual({ length: big.length, sha: createHash('sha256').update(big).digest('hex') });
+  });
+
+  it('keeps nothing it returned: a body the app dropped is collected while its response still streams', async () => {
+    let returned: WeakRef<Buffer> | undefined;
+    const bodyRead = deferred();
+    const finish = deferred();
+    const served = await serve(async (env: Environ, sr: StartResponse) => {
+      returned = new WeakRef(await inputOf(env).read());
+      sr('200 OK', [['Content-Type', 'text/plain']]);
+      return (async function* () {
+        bodyRead.resolve();
+        await finish.promise;
+        yield 'done';
+      })();
+    });
+    const conn = await RawConnection.open(served.port);
+    await conn.write(post('/', 'x'.repeat(100_000)));
+    await bodyRead.promise;
+    // A WeakRef keeps its target until the job that made it ends.
+    await sleep(0);
+    gc();
+    const collected = returned!.deref() === undefined;
+    finish.resolve();
+    expect((await conn.readResponse()).text()).toBe('done');
+    expect(collected).toBe(true);
   });
 });
 

@@ -22,18 +22,12 @@ import { RawConnection, connect } from './helpers/raw-client.js';
 import { cleanup, serve, serveOn, track, type Served, type ServerOptions } from './helpers/serve.js';
 import { makeTestPki, removeTestPki, type TestPki } from './helpers/tls-certs.js';
 import { realClientHello } from './helpers/tls-hello.js';
-import { deferred, head, sleep, until, type Deferred } from './helpers/util.js';
+import { deferred, gc, head, sleep, until, type Deferred } from './helpers/util.js';
 
 afterEach(cleanup);
 
 const MIB = 1024 * 1024;
 const onLinux = process.platform === 'linux';
-
-function gc(): void {
-  const collect = (globalThis as { gc?: () => void }).gc;
-  if (collect === undefined) throw new Error('this test needs node --expose-gc (see vitest.config.ts)');
-  collect();
-}
 
 /** Polls `measure` until `ok` holds or `ms` pass, and returns the last value (for expect()). */
 async function settled<T>(measure: () => T, ok: (value: T) => boolean, ms = 5000): Promise<T> {

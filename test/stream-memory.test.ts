@@ -8,16 +8,13 @@ import net from 'node:net';
 import { afterEach, expect, it } from 'vitest';
 import type { Environ, StartResponse } from '../ts/index.js';
 import { cleanup, serve } from './helpers/serve.js';
+import { gc } from './helpers/util.js';
 
 afterEach(cleanup);
 
 const CHUNKS = 200;
 const CHUNK_BYTES = 256 * 1024;
 const MIB = 1024 * 1024;
-
-function gc(): void {
-  (globalThis as { gc?: () => void }).gc!();
-}
 
 /** Reads the whole response and drops it, as a download client that saves to disk would. */
 async function download(port: number): Promise<number> {

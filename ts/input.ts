@@ -177,7 +177,9 @@ export class Input implements AsyncIterable<Buffer> {
 
   #serialize<T>(op: () => Promise<T>): Promise<T> {
     const result = this.#tail === undefined ? op() : this.#tail.then(op);
-    this.#tail = result.then(undefined, () => undefined);
+    // The tail only orders the reads: holding the last result would keep a body the app has
+    // dropped alive until the whole exchange ends.
+    this.#tail = result.then(() => undefined, () => undefined);
     return result;
   }
 

@@ -2,6 +2,13 @@ import { spawn } from 'node:child_process';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** A full garbage collection; vitest.config.ts runs the tests under `node --expose-gc`. */
+export function gc(): void {
+  const collect = (globalThis as { gc?: () => void }).gc;
+  if (collect === undefined) throw new Error('this test needs node --expose-gc (see vitest.config.ts)');
+  collect();
+}
+
 /** Resolves once `check()` holds; rejects with `what` after `ms`. */
 export async function until(check: () => boolean, ms: number, what: string): Promise<void> {
   const deadline = Date.now() + ms;
