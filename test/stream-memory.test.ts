@@ -4,11 +4,13 @@
 //
 // Memory is read right after full collections (vitest.config.ts starts the workers with
 // --expose-gc), from inside the app, when the last chunk has been handed over.
+import { once } from 'node:events';
 import net from 'node:net';
 import { afterEach, expect, it } from 'vitest';
 import type { Environ, StartResponse } from '../ts/index.js';
+import { unacknowledgedFromServer } from './helpers/proc.js';
 import { cleanup, serve } from './helpers/serve.js';
-import { gc } from './helpers/util.js';
+import { gc, sleep } from './helpers/util.js';
 
 afterEach(cleanup);
 
@@ -44,4 +46,28 @@ it('an async generator of 200 distinct 256 KiB chunks: what was sent is not kept
   expect(received).toBeGreaterThan(CHUNKS * CHUNK_BYTES);
   // 50 MiB went out; the socket's window and a chunk or two may still be held.
   expect((heldAtEnd - before) / MIB).toBeLessThan(8);
+});
+
+// Linux only: the option is Linux's, and the queue is read from /proc/net/tcp.
+it.skipIf(process.platform !== 'linux')('a client that stops reading: the kernel holds little of the response unsent (TCP_NOTSENT_LOWAT)', async () => {
+  const body = Buffer.alloc(8 * MIB, 'x');
+  const served = await serve((_env: Environ, startResponse: StartResponse) => {
+    startResponse('200 OK', [['Content-Length', String(body.length)]]);
+    return [body];
+  });
+  const socket = net.connect(served.port, '127.0.0.1');
+  await once(socket, 'connect');
+  socket.pause();
+  socket.write('GET / HTTP/1.1\r\nHost: localhost\r\n\r\n');
+  // Once the client's window is full, the server's queue stops changing.
+  let queued = 0;
+  for (let previous = -1; queued === 0 || queued !== previous; ) {
+    previous = queued;
+    await sleep(50);
+    queued = unacknowledgedFromServer(served.port);
+  }
+  socket.destroy();
+  // 128 KiB unsent at most, and what one write adds past it; without the limit the kernel
+  // takes megabytes.
+  expect(queued).toBeLessThan(512 * 1024);
 });

@@ -10,7 +10,7 @@ export function openFds(): number | undefined {
 interface EstablishedTcp {
   localPort: number;
   remotePort: number;
-  /** Bytes sent and not yet acknowledged by the peer. */
+  /** Bytes written and not yet acknowledged by the peer: in flight, or not sent yet. */
   sendQueue: number;
   /** Bytes received and not yet read by the socket's owner. */
   receiveQueue: number;
@@ -40,6 +40,11 @@ function establishedTcp(): EstablishedTcp[] {
 /** Bytes that clients sent to the server on `port` and it has not read yet. */
 export function unreadByServer(port: number): number {
   return establishedTcp().reduce((sum, s) => sum + (s.localPort === port ? s.receiveQueue : 0), 0);
+}
+
+/** Bytes the server on `port` wrote that its clients have not acknowledged: in flight or unsent. */
+export function unacknowledgedFromServer(port: number): number {
+  return establishedTcp().reduce((sum, s) => sum + (s.localPort === port ? s.sendQueue : 0), 0);
 }
 
 /**

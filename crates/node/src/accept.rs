@@ -85,6 +85,36 @@ struct AcceptFailures {
 /// How long to wait after a failed accept before the next one, instead of spinning on it.
 const RETRY_AFTER_FAILURE: Duration = Duration::from_millis(50);
 
+/// The most bytes a TCP socket holds that it has not sent yet (Linux's TCP_NOTSENT_LOWAT).
+/// Without a limit, a large response goes into the kernel whole and waits there for the
+/// client's window; with it, the rest waits in the response's own queue, where the write
+/// backpressure (`drain`) sees it, and each client costs less kernel memory. The bytes in
+/// flight are not limited, so throughput is not either. On loopback it also moves the sending
+/// of that rest from the client's syscalls, which acknowledge data, into the server's writes:
+/// in `npm run bench`'s 1 MiB echo and 64 MiB stream, wrk spent less CPU per request.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const NOTSENT_LOWAT: libc::c_int = 128 * 1024;
+
+/// Per-connection socket options. Failures are ignored: each only tunes a working socket.
+fn tune(stream: &tokio::net::TcpStream) {
+    let _ = stream.set_nodelay(true);
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        use std::os::fd::AsRawFd;
+        // SAFETY: the descriptor is open for the duration of the call, and the option value
+        // is a c_int of the size passed.
+        unsafe {
+            libc::setsockopt(
+                stream.as_raw_fd(),
+                libc::IPPROTO_TCP,
+                libc::TCP_NOTSENT_LOWAT,
+                (&NOTSENT_LOWAT as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            );
+        }
+    }
+}
+
 async fn accept_one(
     acceptor: &Acceptor,
     tls: Option<&TlsAcceptor>,
@@ -94,7 +124,7 @@ async fn accept_one(
 ) {
     let result = match acceptor {
         Acceptor::Tcp(listener) => listener.accept().await.map(|(stream, remote)| {
-            let _ = stream.set_nodelay(true);
+            tune(&stream);
             let addresses = Addresses::tcp(remote, stream.local_addr().ok());
             start(stream, addresses, tls, ctx, alive);
         }),
