@@ -197,4 +197,34 @@ describe('the log option', () => {
     expect(lines[0]).toMatch(/^127\.0\.0\.1 - - \[[^\]]+\] "GET \/fn-1 HTTP\/1\.1" 200 11 \d+\.\d{6}$/);
     expect(lines[1]).toMatch(/"GET \/fn-2 HTTP\/1\.1" 200 11 /);
   });
+
+  it.each([
+    ['function', (): void => {
+      throw new Error('the log broke');
+    }],
+    ['stream', {
+      write(): never {
+        throw new Error('the log broke');
+      },
+    }],
+  ])('a %s that throws loses its lines, not the server (SPEC §9): requests go on, one warning', async (_kind, log) => {
+    const warnings: Array<Error & { code?: string }> = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      const served = await serve((env: Environ, sr: StartResponse) => {
+        env['wsgi.errors'].write('a line from the app\n');
+        sr('200 OK', []);
+        return ['ok'];
+      }, { log });
+      for (const path of ['/a', '/b', '/c']) {
+        const res = await fetch(`http://127.0.0.1:${served.port}${path}`);
+        expect(await res.text()).toBe('ok');
+      }
+      await vi.waitFor(() => expect(warnings.map((w) => w.code)).toEqual(['FERROWSGI_LOG_FAILED']));
+      expect(warnings[0]!.message).toContain('the log broke');
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
 });

@@ -7,6 +7,7 @@ export class Log {
   /** Lines for a stream target, written together once the current event batch is handled. */
   #pending = '';
   #errors: Writable | undefined;
+  #failed = false;
 
   constructor(target: LogTarget) {
     this.#target = target;
@@ -14,9 +15,8 @@ export class Log {
 
   /** Writes one line (without its newline). */
   line(text: string): void {
-    const target = this.#target;
-    if (typeof target === 'function') {
-      target(text);
+    if (typeof this.#target === 'function') {
+      this.#emit(text);
       return;
     }
     // Under load one write per batch costs far less than one per request.
@@ -27,8 +27,27 @@ export class Log {
   readonly #flush = (): void => {
     const text = this.#pending;
     this.#pending = '';
-    (this.#target as { write(text: string): unknown }).write(text);
+    this.#emit(text);
   };
+
+  /**
+   * Hands `text` to the target. A target that throws loses that text but must not take the
+   * server down (SPEC §9): it is reported once, as a process warning, since the log itself is
+   * what failed.
+   */
+  #emit(text: string): void {
+    const target = this.#target;
+    try {
+      if (typeof target === 'function') target(text);
+      else target.write(text);
+    } catch (err) {
+      if (this.#failed) return;
+      this.#failed = true;
+      process.emitWarning(`the server's log target threw, so log lines are being lost: ${(err as Error)?.message ?? String(err)}`, {
+        code: 'FERROWSGI_LOG_FAILED',
+      });
+    }
+  }
 
   /** `wsgi.errors`: a stream into this log, shared by every request of the server. */
   get errors(): Writable {
@@ -36,11 +55,10 @@ export class Log {
       decodeStrings: false,
       write: (chunk: string | Buffer, _encoding, callback) => {
         const text = typeof chunk === 'string' ? chunk : chunk.toString('utf8');
-        const target = this.#target;
-        if (typeof target === 'function') target(text.endsWith('\n') ? text.slice(0, -1) : text);
+        if (typeof this.#target === 'function') this.#emit(text.endsWith('\n') ? text.slice(0, -1) : text);
         else {
           if (this.#pending !== '') this.#flush();
-          target.write(text);
+          this.#emit(text);
         }
         callback();
       },
