@@ -283,6 +283,24 @@ describe('SPEC §5 the application', () => {
     expect(await conn.waitClosed()).toBe(true);
   });
 
+  it.each([
+    ['an empty string', ''],
+    ['an empty Uint8Array', new Uint8Array(0)],
+  ])('write() of %s sends nothing either: the app still fails into a clean 500', async (_kind, empty) => {
+    const served = await serve((_env: Environ, sr: StartResponse) => {
+      const write = sr('200 OK', [['X-Never', 'sent']]);
+      write(empty);
+      throw new Error('failed after an empty write');
+    });
+    const conn = await RawConnection.open(served.port);
+    await conn.write(head('GET /'));
+    const res = await conn.readResponse();
+    expect(res.statusLine).toBe('HTTP/1.1 500 Internal Server Error');
+    expect(res.header('x-never')).toBeUndefined();
+    expect(res.header('connection')).toBe('close');
+    expect(res.text()).toContain('failed after an empty write');
+  });
+
   it('a body that is not a body: the 500 carries Connection: close and the connection closes', async () => {
     const served = await serve(((_env: Environ, sr: StartResponse) => {
       sr('200 OK', []);

@@ -258,9 +258,13 @@ export class Exchange implements BodySource {
 
   #writeCallable(chunk: Chunk): void {
     if (this.#start === undefined) throw new Error('write() was called before startResponse()');
-    if (typeof chunk === 'string') this.writeBody(chunk, Buffer.byteLength(chunk));
-    else if (chunk instanceof Uint8Array) this.writeBody(asBuffer(chunk), chunk.byteLength);
+    let length: number;
+    if (typeof chunk === 'string') length = Buffer.byteLength(chunk);
+    else if (chunk instanceof Uint8Array) length = chunk.byteLength;
     else throw new TypeError(`write() takes a string or a Uint8Array, got ${typeof chunk}`);
+    // As for an empty body chunk: nothing is sent before the first non-empty one (SPEC §5), so
+    // the app can still fail into a clean 500.
+    if (length > 0) this.writeBody(typeof chunk === 'string' ? chunk : asBuffer(chunk), length);
   }
 
   #startOrThrow(): ResponseStart {
