@@ -98,6 +98,11 @@ describe('CGI keys', () => {
     expect('HTTP_CONTENT_LENGTH' in env).toBe(false);
   });
 
+  it('CONTENT_LENGTH is the one number of a list of equal ones (Content-Length: 3, 3)', async () => {
+    const { env } = await envFor('POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 3, 3\r\n\r\nabc');
+    expect(env.CONTENT_LENGTH).toBe('3');
+  });
+
   it('CONTENT_LENGTH is present for Content-Length: 0', async () => {
     const { env } = await envFor('POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n');
     expect(env.CONTENT_LENGTH).toBe('0');

@@ -130,7 +130,10 @@ export function buildEnviron(
       if (!sawContentType) env.CONTENT_TYPE = value;
       sawContentType = true;
     } else if (key === 'CONTENT_LENGTH') {
-      if (env.CONTENT_LENGTH === undefined && value !== '') env.CONTENT_LENGTH = value;
+      // The core has checked that every element is the same decimal, so the list form `3, 3`
+      // (RFC 9110 §8.6) reaches the app as the one number.
+      const comma = value.indexOf(',');
+      if (env.CONTENT_LENGTH === undefined && value !== '') env.CONTENT_LENGTH = comma < 0 ? value : value.slice(0, comma).trim();
     } else {
       const previous = env[key];
       env[key] = previous === undefined ? value : previous + ',' + value;
