@@ -268,6 +268,16 @@ describe('server.close({ timeout })', () => {
     expect(conn.received.toString('latin1').endsWith('0\r\n\r\n')).toBe(false);
   });
 
+  it.each([
+    [5, 'close: options must be an object, got 5'],
+    [{ timeot: 1 }, "close: unknown option 'timeot'"],
+    [{ timeout: -1 }, 'close: timeout must be a number of seconds >= 0, got -1'],
+  ])('bad options are refused by name, and the server keeps serving: %j', async (options, message) => {
+    const served = await serve(helloApp);
+    expect(() => served.server.close(options as never)).toThrow(message);
+    expect(await (await fetch(`http://127.0.0.1:${served.port}/`)).text()).toBe('hello world');
+  });
+
   it('without requests in progress, close() resolves at once', async () => {
     const served = await serve(helloApp);
     expect(await (await fetch(`http://127.0.0.1:${served.port}/`)).text()).toBe('hello world');

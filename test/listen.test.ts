@@ -88,6 +88,22 @@ describe('listen() addresses', () => {
     expect(await getHello(tcpAddress(l).port)).toBe('hello world');
   });
 
+  it.each([
+    [5, "listen: options must be an object, got 5"],
+    ['x', 'listen: options must be an object, got x'],
+    [{ backlgo: 10 }, "listen: unknown option 'backlgo'"],
+    [{ backlog: -1 }, 'listen: backlog must be a non-negative integer, got -1'],
+    [{ reuseAddr: 'yes' }, 'listen: reuseAddr must be a boolean, got yes'],
+  ])('bad options are refused by name: %j', (options, message) => {
+    expect(() => track(listen(['127.0.0.1', 0], options as never))).toThrow(message);
+  });
+
+  it('null options are the defaults', async () => {
+    const l = track(listen(['127.0.0.1', 0], null));
+    await serveOn(l, helloApp);
+    expect(await getHello(tcpAddress(l).port)).toBe('hello world');
+  });
+
   // SO_REUSEPORT is Unix only; Windows refuses the option (tested below).
   it.skipIf(process.platform === 'win32')('reusePort: true lets two listeners bind the same port', async () => {
     const a = track(listen(['127.0.0.1', 0], { reusePort: true }));

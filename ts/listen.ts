@@ -46,7 +46,9 @@ export function nativeListenerOf(listener: unknown): NativeListener | undefined 
   return typeof listener === 'object' && listener !== null ? nativeListeners.get(listener as Listener) : undefined;
 }
 
-export function listen(address: ListenAddress, options: ListenOptions = {}): Listener {
+export function listen(address: ListenAddress, options: ListenOptions | null = {}): Listener {
+  options ??= {};
+  if (typeof options !== 'object') throw new TypeError(`listen: options must be an object, got ${String(options)}`);
   const { backlog = 50, reuseAddr = true, reusePort = false } = options;
   for (const name of Object.keys(options)) {
     if (name !== 'backlog' && name !== 'reuseAddr' && name !== 'reusePort') {

@@ -60,7 +60,12 @@ export class Server {
   }
 
   /** Stops accepting and closes idle connections; requests in progress finish (at most `timeout` seconds). */
-  close(options: CloseOptions = {}): Promise<void> {
+  close(options: CloseOptions | null = {}): Promise<void> {
+    options ??= {};
+    if (typeof options !== 'object') throw new TypeError(`close: options must be an object, got ${String(options)}`);
+    for (const name of Object.keys(options)) {
+      if (name !== 'timeout') throw new TypeError(`close: unknown option '${name}'`);
+    }
     const { timeout } = options;
     if (timeout !== undefined && (typeof timeout !== 'number' || !(timeout >= 0))) {
       throw new RangeError(`close: timeout must be a number of seconds >= 0, got ${String(timeout)}`);
