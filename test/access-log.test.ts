@@ -1,8 +1,8 @@
 // SPEC §10: the access log.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Writable } from 'node:stream';
-import type { Environ, StartResponse } from '../ts/index.js';
-import { cleanup, serve, type Served } from './helpers/serve.js';
+import { listen, server, type Environ, type StartResponse } from '../ts/index.js';
+import { cleanup, serve, track, trackServer, type Served } from './helpers/serve.js';
 import { RawConnection } from './helpers/raw-client.js';
 import { head } from './helpers/util.js';
 
@@ -115,6 +115,17 @@ describe('logFormat', () => {
     await vi.waitFor(() => expect(served.logLines().some((l) => l.startsWith('404|'))).toBe(true));
     const line = served.logLines().find((l) => l.startsWith('404|'))!;
     expect(line).toMatch(/^404\|4\|127\.0\.0\.1\|\d+\.\d{6}$/);
+  });
+
+  it.each([
+    ['%(body_length)5d', '%(body_length)5d'],
+    ['%(client_ip)-20s', '%(client_ip)-20s'],
+    ['a 100% line', '% l'],
+    ['%(status_code', '%(status_code'],
+  ])('%j is refused when the server starts, naming the placeholder %j', (logFormat, placeholder) => {
+    expect(() => trackServer(server(track(listen(['127.0.0.1', 0])), app, { logFormat }))).toThrow(
+      `server: logFormat has an unsupported placeholder ${JSON.stringify(placeholder)} `,
+    );
   });
 });
 

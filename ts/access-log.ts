@@ -24,9 +24,14 @@ type Part = string | { key: Key; conversion: 's' | 'd' | number };
 const PLACEHOLDER = /%(?:%|\(([^)]*)\)(s|d|\.(\d+)f|f))/g;
 
 function compile(format: string): Part[] {
-  if (format.replace(PLACEHOLDER, '').includes('%')) {
-    // Python raises on a stray % at every request; better to say so once, when the server starts.
-    throw new TypeError(`server: logFormat has an unsupported placeholder: ${JSON.stringify(format)}`);
+  // Python raises on a stray % at every request; better to say so once, when the server starts.
+  const stray = format.replace(PLACEHOLDER, (match) => ' '.repeat(match.length)).indexOf('%');
+  if (stray >= 0) {
+    const placeholder = /^%(?:\([^)]*\)?)?[-+ #0-9.]*[A-Za-z]?/.exec(format.slice(stray))![0];
+    throw new TypeError(
+      `server: logFormat has an unsupported placeholder ${JSON.stringify(placeholder)} ` +
+        `(use %(key)s, %(key)d, %(key)f, %(key).Nf or %%) in ${JSON.stringify(format)}`,
+    );
   }
   const parts: Part[] = [];
   let last = 0;
