@@ -121,6 +121,25 @@ describe('read()', () => {
     expect(JSON.parse(res.text())).toEqual({ length: big.length, sha: createHash('sha256').update(big).digest('hex') });
   });
 
+  it('a size or hint that is not a number rejects with an error that names it; the body is still readable', async () => {
+    const served = await serveInput(async (input) => {
+      const messages: string[] = [];
+      for (const call of [() => input.read('x' as never), () => input.readline({} as never), () => input.readlines(NaN)]) {
+        await call().catch((err: Error) => messages.push(err.message));
+      }
+      return { messages, body: s(await input.read()) };
+    });
+    const { res } = await ask(served.port, post('/', 'still here'));
+    expect(JSON.parse(res.text())).toEqual({
+      messages: [
+        'wsgi.input.read: size must be a number, null or undefined, got "x"',
+        'wsgi.input.readline: size must be a number, null or undefined, got [object Object]',
+        'wsgi.input.readlines: hint must be a number, null or undefined, got NaN',
+      ],
+      body: 'still here',
+    });
+  });
+
   it('keeps nothing it returned: a body the app dropped is collected while its response still streams', async () => {
     let returned: WeakRef<Buffer> | undefined;
     const bodyRead = deferred();

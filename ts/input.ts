@@ -64,16 +64,22 @@ export class Input implements AsyncIterable<Buffer> {
 
   /** All remaining bytes, or up to `size` (fewer only at the end of the body). */
   read(size?: number | null): Promise<Buffer> {
+    const bad = badLimit('read', 'size', size);
+    if (bad !== undefined) return Promise.reject(bad);
     return this.#serialize(() => this.#read(size));
   }
 
   /** Up to and including the next `\n`, or `size` bytes, or what remains. */
   readline(size?: number | null): Promise<Buffer> {
+    const bad = badLimit('readline', 'size', size);
+    if (bad !== undefined) return Promise.reject(bad);
     return this.#serialize(() => this.#readline(size));
   }
 
   /** Lines until the body ends or their total length reaches `hint`. */
   readlines(hint?: number | null): Promise<Buffer[]> {
+    const bad = badLimit('readlines', 'hint', hint);
+    if (bad !== undefined) return Promise.reject(bad);
     return this.#serialize(async () => {
       const lines: Buffer[] = [];
       let total = 0;
@@ -263,4 +269,10 @@ export class Input implements AsyncIterable<Buffer> {
     }
     return out;
   }
+}
+
+/** The error for a size or hint that is neither a number nor absent (null, undefined). */
+function badLimit(method: string, name: string, value: unknown): TypeError | undefined {
+  if (value == null || (typeof value === 'number' && !Number.isNaN(value))) return undefined;
+  return new TypeError(`wsgi.input.${method}: ${name} must be a number, null or undefined, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`);
 }
