@@ -209,6 +209,18 @@ describe('malformed heads get 400 Bad Request and a close', () => {
     await expectRefused(request, BAD_REQUEST, reason);
   });
 
+  it('HTTP/1.2 is served as HTTP/1.1, the highest 1.x this server speaks (RFC 9110 §6.2; eventlet serves it too)', async () => {
+    const served = await countingServer();
+    const conn = await RawConnection.open(served.port);
+    await conn.write('GET / HTTP/1.2\r\nHost: localhost\r\n\r\n');
+    const first = await conn.readResponse();
+    expect(first.statusLine).toBe('HTTP/1.1 200 OK');
+    expect(first.text()).toBe('hello world');
+    await conn.write('GET /again HTTP/1.2\r\nHost: localhost\r\n\r\n');
+    expect((await conn.readResponse()).text()).toBe('hello world');
+    expect(served.calls()).toBe(2);
+  });
+
   it('a well-formed version other than 1.0 and 1.1 gets 505 (as eventlet for HTTP/2.0)', async () => {
     await expectRefused('GET / HTTP/2.0\r\nHost: localhost\r\n\r\n', VERSION_NOT_SUPPORTED, 'unsupported HTTP version');
   });

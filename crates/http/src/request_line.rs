@@ -150,6 +150,6 @@ mod tests {
     #[test]
     fn other_well_formed_versions_are_unsupported() {
         assert_eq!(parse("GET / HTTP/2.0"), Err(HeadError::UnsupportedVersion));
-        assert_eq!(parse("GET / HTTP/1.2"), Err(HeadError::UnsupportedVersion));
+        assert_eq!(parse("GET / HTTP/0.9"), Err(HeadError::UnsupportedVersion));
     }
 }

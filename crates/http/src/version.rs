@@ -9,12 +9,15 @@ pub enum Version {
     Http11,
 }
 
-/// Reads `HTTP/` DIGIT `.` DIGIT. Well-formed versions other than 1.0 and 1.1 get 505; anything
-/// else (case, missing digits, `HTTP/10.0`) is malformed.
+/// Reads `HTTP/` DIGIT `.` DIGIT. A later 1.x is served as 1.1, the highest minor version of
+/// the major one this server implements (RFC 9110 §6.2); other well-formed versions get 505;
+/// anything else (case, missing digits, `HTTP/10.0`) is malformed.
 pub(crate) fn parse_version(bytes: &[u8]) -> Result<Version, HeadError> {
     match bytes {
         b"HTTP/1.0" => Ok(Version::Http10),
-        b"HTTP/1.1" => Ok(Version::Http11),
+        [b'H', b'T', b'T', b'P', b'/', b'1', b'.', minor] if minor.is_ascii_digit() => {
+            Ok(Version::Http11)
+        }
         [b'H', b'T', b'T', b'P', b'/', major, b'.', minor]
             if major.is_ascii_digit() && minor.is_ascii_digit() =>
         {
@@ -35,10 +38,15 @@ mod tests {
     }
 
     #[test]
+    fn later_minor_versions_of_1_are_served_as_1_1() {
+        for v in ["HTTP/1.2", "HTTP/1.9"] {
+            assert_eq!(parse_version(v.as_bytes()), Ok(Version::Http11), "{v}");
+        }
+    }
+
+    #[test]
     fn other_well_formed_versions_are_unsupported() {
-        for v in [
-            "HTTP/2.0", "HTTP/1.2", "HTTP/0.9", "HTTP/3.0", "HTTP/9.9", "HTTP/0.0",
-        ] {
+        for v in ["HTTP/2.0", "HTTP/0.9", "HTTP/3.0", "HTTP/9.9", "HTTP/0.0"] {
             assert_eq!(
                 parse_version(v.as_bytes()),
                 Err(HeadError::UnsupportedVersion),

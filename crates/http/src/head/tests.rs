@@ -334,12 +334,18 @@ fn bad_version_text_is_refused_with_400() {
 
 #[test]
 fn unsupported_versions_get_505() {
-    for version in ["HTTP/2.0", "HTTP/1.2", "HTTP/0.9", "HTTP/3.0"] {
+    for version in ["HTTP/2.0", "HTTP/0.9", "HTTP/3.0"] {
         let buf = format!("GET / {version}\r\nHost: a\r\n\r\n");
         let err = error(buf.as_bytes());
         assert_eq!(err, HeadError::UnsupportedVersion, "{version}");
         assert_eq!(err.status_line(), "HTTP/1.1 505 HTTP Version Not Supported");
     }
+}
+
+#[test]
+fn http_1_2_is_read_as_http_1_1() {
+    let head = complete(b"GET / HTTP/1.2\r\nHost: a\r\n\r\n");
+    assert_eq!(head.version, Version::Http11);
 }
 
 // Request line limit.
