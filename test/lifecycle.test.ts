@@ -266,6 +266,11 @@ describe('server.close({ timeout })', () => {
     // The client got a cut response: chunked, without its last chunk.
     expect(conn.received.toString('latin1')).toContain('tick 0');
     expect(conn.received.toString('latin1').endsWith('0\r\n\r\n')).toBe(false);
+    // The log says what cut it: not the client.
+    await until(() => served.logText().includes('/endless'), 2000, 'the log line of the cut response');
+    expect(served.logLines().filter((line) => line.includes('/endless'))).toEqual([
+      `127.0.0.1 - connection closed at close()'s timeout before the response to "GET /endless HTTP/1.1" was complete`,
+    ]);
   });
 
   it.each([

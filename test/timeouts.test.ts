@@ -164,6 +164,11 @@ describe('socketTimeout', () => {
     expect(secondsSince(start)).toBeGreaterThanOrEqual(0.5);
     expect(ran).toEqual(['close', 'hook']);
     expect(yielded).toBeLessThan(1024);
+    // The log says the server dropped it, not that the client left.
+    await until(() => served.logText().includes('/big'), 2000, 'the log line of the dropped response');
+    expect(served.logLines().filter((line) => line.includes('/big'))).toEqual([
+      '127.0.0.1 - connection closed after socketTimeout without progress before the response to "GET /big HTTP/1.1" was complete',
+    ]);
     const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
     socket.resume();
     await within(closed, 3000, 'the dropped connection to end for the client');

@@ -7,12 +7,19 @@ import { composeHead } from './head.js';
 import { Input, type BodySource } from './input.js';
 import { keepsAlive } from './keep-alive.js';
 import type { Log } from './log.js';
-import { Framing, RequestFlag, WriteFlag, type NativeServer } from './native/binding.js';
+import { CloseCause, Framing, RequestFlag, WriteFlag, type NativeServer } from './native/binding.js';
 import type { Settings } from './options.js';
 import { hasPostHooks, runPostHooks } from './post-hooks.js';
 import { prepareResponseStart, type ResponseStart } from './start-response.js';
 
 /** What every exchange of a server shares. */
+/** What ended a connection, by its CLOSED cause, for log lines and the failed reads of the app. */
+const CLOSED_WHY: Record<CloseCause, string> = {
+  [CloseCause.Ended]: 'client disconnected',
+  [CloseCause.TimedOut]: 'connection closed after socketTimeout without progress',
+  [CloseCause.Aborted]: "connection closed at close()'s timeout",
+};
+
 export interface ServerContext {
   readonly native: NativeServer;
   readonly app: App;
@@ -55,7 +62,10 @@ export class Exchange implements BodySource {
   #bodyBytes = 0;
   #statusCode = 0;
   #wallSeconds = 0;
+  /** Waiting for the core's word on the END that asked for DONE: DONE, or CLOSED after a failed one. */
   #awaitingDone = false;
+  /** What CLOSED said ended the connection, once it came. */
+  #closeCause: CloseCause | undefined;
   #completed = false;
   #write: WriteCallable | undefined;
   #drained: (() => void) | undefined;
@@ -221,18 +231,23 @@ export class Exchange implements BodySource {
 
   /** DONE: the last byte of the response was written (`ok`), or the connection failed first. */
   onDone(ok: boolean): void {
-    if (!ok) this.#state = State.Disconnected;
+    if (!ok) {
+      this.#state = State.Disconnected;
+      // The connection closes, and its CLOSED, which follows, says why for the log line.
+      if (this.#closeCause === undefined) return;
+    }
     this.#awaitingDone = false;
     if (this.#completed) this.#finish();
   }
 
-  onClosed(): void {
+  onClosed(cause: CloseCause): void {
+    this.#closeCause = cause;
     // The core reports the DONE of an END before the CLOSED of its connection, so CLOSED while
     // DONE is awaited means that END was never written: the client left before the response was
     // complete, as when it leaves while the response is produced. (Taken for ended, the exchange
     // would be logged as answered, and its connection left among the closing ones for good.)
     if (this.#state === State.Active || this.#awaitingDone) this.#state = State.Disconnected;
-    this.input.fail('the client disconnected');
+    this.input.fail(CLOSED_WHY[cause]);
     this.onDrain();
     this.#onGone?.();
     if (this.#awaitingDone) this.onDone(false);
@@ -355,7 +370,8 @@ export class Exchange implements BodySource {
   #report(): void {
     const ctx = this.ctx;
     if (this.#state === State.Disconnected) {
-      ctx.log.line(`${this.env.REMOTE_ADDR} - client disconnected before the response to "${this.requestLine}" was complete`);
+      const why = CLOSED_WHY[this.#closeCause ?? CloseCause.Ended];
+      ctx.log.line(`${this.env.REMOTE_ADDR} - ${why} before the response to "${this.requestLine}" was complete`);
       return;
     }
     if (!ctx.settings.logOutput) return;

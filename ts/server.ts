@@ -7,7 +7,7 @@ import { environDefaults } from './environ.js';
 import { Exchange, type ServerContext } from './exchange.js';
 import { nativeListenerOf, type Listener, type ListenerAddressInfo } from './listen.js';
 import { Log } from './log.js';
-import { native, type NativeServer } from './native/binding.js';
+import { native, type CloseCause, type NativeServer } from './native/binding.js';
 import { dispatchEvents, type EventHandler } from './native/events.js';
 import { resolveOptions, type ServerOptions, type Settings } from './options.js';
 
@@ -193,10 +193,10 @@ class Router implements EventHandler, ServerContext {
     this.#exchanges.get(conn)?.onDone(ok);
   }
 
-  onClosed(conn: number): void {
+  onClosed(conn: number, cause: CloseCause): void {
     this.#closing.delete(conn);
     this.#waiting.delete(conn);
-    this.#exchanges.get(conn)?.onClosed();
+    this.#exchanges.get(conn)?.onClosed(cause);
   }
 
   onLog(line: string): void {

@@ -26,6 +26,17 @@ export interface NativeServerOptions {
 /** Body framing of `respond` (BRIDGE.md): `n >= 0` is a Content-Length, the rest are these. */
 export const Framing = { Chunked: -1, UntilClose: -2, None: -3 } as const;
 
+/** Why a connection closed (CLOSED, BRIDGE.md). */
+export const CloseCause = {
+  /** The client closed or reset it, or a write to it failed. */
+  Ended: 0,
+  /** A read or write made no progress for `socketTimeout`. */
+  TimedOut: 1,
+  /** `close()`'s timeout aborted it. */
+  Aborted: 2,
+} as const;
+export type CloseCause = (typeof CloseCause)[keyof typeof CloseCause];
+
 /** Flags of `respond` and `write`. */
 export const WriteFlag = { End: 1, KeepAlive: 2, Notify: 4, Cork: 8 } as const;
 

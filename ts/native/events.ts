@@ -1,6 +1,7 @@
 // Decodes an event batch from the addon (BRIDGE.md, "The event batch") into handler calls.
 // Byte payloads are views into the batch, or the large payloads handed over beside it, never
 // copies: each wake brings fresh Buffers.
+import type { CloseCause } from './binding.js';
 
 export interface EventHandler {
   onRequest(conn: number, flags: number, text: string, body: Buffer): void;
@@ -8,7 +9,7 @@ export interface EventHandler {
   onError(conn: number, message: string): void;
   onDrain(conn: number): void;
   onDone(conn: number, ok: boolean): void;
-  onClosed(conn: number): void;
+  onClosed(conn: number, cause: CloseCause): void;
   onLog(line: string): void;
   onServerClosed(): void;
 }
@@ -80,9 +81,12 @@ export function dispatchEvents(batch: Buffer, payloads: Buffer[] | undefined, ha
         handler.onDone(conn, ok);
         break;
       }
-      case CLOSED:
-        handler.onClosed(conn);
+      case CLOSED: {
+        const cause = batch[at]! as CloseCause;
+        at += 1;
+        handler.onClosed(conn, cause);
         break;
+      }
       case SERVER_CLOSED:
         handler.onServerClosed();
         break;

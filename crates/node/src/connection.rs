@@ -18,7 +18,7 @@ use tokio::time::{sleep_until, Instant};
 
 use crate::command::Command;
 use crate::conn_handle::ConnHandle;
-use crate::events::request_flags;
+use crate::events::{request_flags, CloseCause};
 use crate::input_buffer::{InputBuffer, BODY_READ, HEAD_READ};
 use crate::outgoing::Outgoing;
 use crate::request_body::RequestBody;
@@ -79,6 +79,8 @@ pub struct Connection<S> {
     text: Vec<u8>,
     /// Whether JS has heard of this connection, and of its end.
     closed: Closed,
+    /// What CLOSED will say ended the connection.
+    cause: CloseCause,
     /// Held while the task runs: the server's close waits until every sender is gone.
     _alive: Sender<()>,
 }
@@ -113,6 +115,7 @@ impl<T: ReadyStream> Connection<SharedStream<T>> {
             input: InputBuffer::new(),
             text: Vec::new(),
             closed: Closed::Unknown,
+            cause: CloseCause::Ended,
             _alive: alive,
         }
     }
@@ -521,11 +524,13 @@ impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Connection<S> {
                 },
                 () = sleep_until_opt(read_deadline), if pending.is_some() => {
                     self.ctx.events.error(id, "timed out reading the request body");
+                    self.cause = CloseCause::TimedOut;
                     self.report_closed();
                     return Outcome::Close;
                 }
                 changed = self.lifecycle.changed() => {
                     if changed.is_err() || *self.lifecycle.borrow() == Lifecycle::Aborting {
+                        self.cause = CloseCause::Aborted;
                         self.report_closed();
                         return Outcome::Close;
                     }
@@ -537,10 +542,11 @@ impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Connection<S> {
     /// The connection failed while JS had the request: tell it, and end.
     fn lost(&mut self, read_pending: bool) -> Outcome {
         if read_pending {
-            self.ctx.events.error(
-                self.handle.id,
-                "the client disconnected before the request body was complete",
-            );
+            let message = match self.cause {
+                CloseCause::TimedOut => "timed out writing to the client",
+                _ => "the client disconnected before the request body was complete",
+            };
+            self.ctx.events.error(self.handle.id, message);
         }
         self.report_closed();
         Outcome::Close
@@ -549,7 +555,7 @@ impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Connection<S> {
     /// CLOSED, once per connection that had a request (BRIDGE.md).
     fn report_closed(&mut self) {
         if self.closed == Closed::NotYet {
-            self.ctx.events.closed(self.handle.id);
+            self.ctx.events.closed(self.handle.id, self.cause);
             self.closed = Closed::Reported;
         }
     }
@@ -581,7 +587,13 @@ impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Connection<S> {
             let slices = out.slices();
             let write = self.io.write_vectored(&slices);
             let written = match self.ctx.timeouts.socket {
-                Some(limit) => tokio::time::timeout(limit, write).await.map_err(drop)?,
+                Some(limit) => match tokio::time::timeout(limit, write).await {
+                    Ok(written) => written,
+                    Err(_) => {
+                        self.cause = CloseCause::TimedOut;
+                        return Err(());
+                    }
+                },
                 None => write.await,
             };
             let n = match written {

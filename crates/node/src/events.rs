@@ -50,6 +50,19 @@ pub mod request_flags {
     pub const BODY_PUSHED: u32 = 1 << 9;
 }
 
+/// Why a connection closed, as CLOSED tells JS (BRIDGE.md): what the log says of a response
+/// that could not be completed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum CloseCause {
+    /// The client closed or reset it, a write to it failed, or its exchange was over.
+    Ended = 0,
+    /// A read or write made no progress for `socketTimeout`.
+    TimedOut = 1,
+    /// The server was aborted (`close()`'s timeout).
+    Aborted = 2,
+}
+
 pub struct EventQueue {
     inner: Mutex<Inner>,
 }
@@ -147,8 +160,11 @@ impl EventQueue {
         });
     }
 
-    pub fn closed(&self, conn: u32) {
-        self.push(|out, _| header(out, Kind::Closed, conn));
+    pub fn closed(&self, conn: u32, cause: CloseCause) {
+        self.push(|out, _| {
+            header(out, Kind::Closed, conn);
+            out.push(cause as u8);
+        });
     }
 
     pub fn log(&self, line: &str) {
