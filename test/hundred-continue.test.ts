@@ -117,6 +117,30 @@ describe('the interim 100 Continue is sent when the app first reads', () => {
     expect(latin1(conn.received)).not.toContain('100 Continue');
   });
 
+  it('a send after the response has started writes nothing, and a chunked body is not re-armed: the next read ends at once', async () => {
+    const served = await serve(
+      async (env: Environ, sr: StartResponse) => {
+        const input = inputOf(env);
+        const first = await input.read();
+        sr('200 OK', []);
+        return (async function* () {
+          yield `first=${first.toString('latin1')}`;
+          input.sendHundredContinueResponse();
+          yield `second=${(await input.read()).length}`;
+        })();
+      },
+      { minimumChunkSize: 0 },
+    );
+    const conn = await RawConnection.open(served.port);
+    await conn.write(expectHead('/', 'Transfer-Encoding: chunked', ['Connection: close']));
+    expect((await conn.readResponse()).status).toBe(100);
+    await conn.write('5\r\nhello\r\n0\r\n\r\n');
+    const res = await conn.readResponse({ timeoutMs: 3000 });
+    expect(res.status).toBe(200);
+    expect(res.text()).toBe('first=hellosecond=0');
+    expect(latin1(conn.received).match(/100 Continue/g)).toHaveLength(1);
+  });
+
   it('after 100 was sent, an unread rest of the body is discarded and the connection stays open', async () => {
     const served = await serve(async (env: Environ, sr: StartResponse) => {
       const part = await inputOf(env).read(3);

@@ -141,7 +141,10 @@ export class Input implements AsyncIterable<Buffer> {
   /** Writes another `100 Continue` now; a chunked body can then be read once more. */
   sendHundredContinueResponse(): void {
     if (!this.#expectContinue) return;
-    if (this.#source.sendInterim(this.#interimHead())) this.#continueSent = true;
+    // Once the response has begun no interim response can go out, and a client that was not
+    // invited sends no further chunked body: the next read must not wait for one (as eventlet).
+    if (!this.#source.sendInterim(this.#interimHead())) return;
+    this.#continueSent = true;
     if (this.#chunked) {
       this.#source.rearm();
       this.#ended = false;
