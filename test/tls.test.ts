@@ -567,13 +567,16 @@ describe.skipIf(onWindows)('misuse fails at wrapSsl, naming the file and the cau
     );
   });
 
-  it('swapped certfile and keyfile, an encrypted key, a non-certificate CA', () => {
+  it('swapped certfile and keyfile, an encrypted key (PKCS#8 or legacy OpenSSL), a non-certificate CA', () => {
     const { certfile, keyfile } = pki.server.rsaPkcs8;
     expect(thrown({ certfile: keyfile, keyfile: certfile }).message).toBe(
       `wrapSsl: certfile '${keyfile}': expected a certificate (-----BEGIN CERTIFICATE-----), found only PRIVATE KEY`,
     );
     expect(thrown({ certfile, keyfile: pki.files.encryptedKey }).message).toBe(
       `wrapSsl: keyfile '${pki.files.encryptedKey}': the private key is encrypted; decrypt it first (openssl pkey -in FILE -out PLAIN)`,
+    );
+    expect(thrown({ certfile, keyfile: pki.files.legacyEncryptedKey }).message).toBe(
+      `wrapSsl: keyfile '${pki.files.legacyEncryptedKey}': the private key is encrypted; decrypt it first (openssl pkey -in FILE -out PLAIN)`,
     );
     expect(thrown({ certfile, keyfile, ca: pki.files.notPem }).message).toMatch(
       new RegExp(`^wrapSsl: ca '${pki.files.notPem}': no PEM data`),

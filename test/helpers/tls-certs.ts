@@ -44,6 +44,8 @@ export interface TestPki {
     notPem: string;
     /** `server.rsaPkcs8`'s key, encrypted with a passphrase. */
     encryptedKey: string;
+    /** The same key encrypted the legacy OpenSSL way (`Proc-Type: 4,ENCRYPTED` in the PEM). */
+    legacyEncryptedKey: string;
     /** The `chained` chain in the wrong order: intermediate first. */
     reversedChain: string;
   };
@@ -135,6 +137,7 @@ export function makeTestPki(): TestPki {
   openssl(dir, ['x509', '-in', 'rsa-pkcs8.crt', '-outform', 'der', '-out', 'cert.der']);
   writeFileSync(join(dir, 'not-pem.txt'), 'this is a certificate, honestly\n');
   openssl(dir, ['pkey', '-in', 'rsa-pkcs8.key', '-aes256', '-passout', 'pass:secret', '-out', 'encrypted.key']);
+  openssl(dir, ['rsa', '-in', 'rsa-pkcs8.key', '-des3', '-traditional', '-passout', 'pass:secret', '-out', 'legacy-encrypted.key']);
   writeFileSync(join(dir, 'reversed-chain.crt'), intermediate.cert + leaf.cert);
 
   return {
@@ -156,6 +159,7 @@ export function makeTestPki(): TestPki {
       derCert: join(dir, 'cert.der'),
       notPem: join(dir, 'not-pem.txt'),
       encryptedKey: join(dir, 'encrypted.key'),
+      legacyEncryptedKey: join(dir, 'legacy-encrypted.key'),
       reversedChain: join(dir, 'reversed-chain.crt'),
     },
   };

@@ -4,14 +4,29 @@
 use rustls_pki_types::pem::{self, SectionKind};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
+/// The header of a PEM section encrypted the legacy OpenSSL way (RFC 1421).
+const LEGACY_ENCRYPTED: &[u8] = b"Proc-Type: 4,ENCRYPTED";
+
 pub struct Pem {
     sections: Vec<(SectionKind, Vec<u8>)>,
     /// PEM sections rustls has no use for, by label ("ENCRYPTED PRIVATE KEY", "EC PARAMETERS").
     others: Vec<String>,
 }
 
+/// What to say of a private key that is encrypted, in either PEM form.
+const ENCRYPTED_KEY: &str =
+    "the private key is encrypted; decrypt it first (openssl pkey -in FILE -out PLAIN)";
+
 impl Pem {
     pub fn parse(bytes: &[u8]) -> Result<Pem, String> {
+        // OpenSSL's legacy encryption (`openssl rsa -des3 -traditional`, `openssl ec -aes128`)
+        // puts headers inside the key's section, which the PEM reader takes for bad base64.
+        if bytes
+            .windows(LEGACY_ENCRYPTED.len())
+            .any(|window| window == LEGACY_ENCRYPTED)
+        {
+            return Err(ENCRYPTED_KEY.to_owned());
+        }
         let mut sections = Vec::new();
         let mut rest = bytes;
         loop {
@@ -52,7 +67,7 @@ impl Pem {
             .iter()
             .any(|label| label == "ENCRYPTED PRIVATE KEY")
         {
-            return "the private key is encrypted; decrypt it first (openssl pkey -in FILE -out PLAIN)".to_owned();
+            return ENCRYPTED_KEY.to_owned();
         }
         let mut found: Vec<String> = self
             .sections
