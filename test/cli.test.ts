@@ -315,6 +315,8 @@ describe('information and mistakes', () => {
       ['hello.mjs', '--keepalive', 'soon'],
       ['hello.mjs', '--bind', 'localhost:http'],
       ['hello.mjs', '--certfile', 'cert.pem'],
+      ['hello.mjs', '--log-format', '%(nokey)s'],
+      ['hello.mjs', '--log-format', '%(status_code)5d'],
       [],
     ]) {
       const { code, stdout, stderr } = await runCli(args);

@@ -1,6 +1,7 @@
 // The command line of `ferrowsgi MODULE[:EXPORT] [options]`: parsed and checked in one place, so
 // that a mistake is one clear line before anything is loaded or bound.
 import { parseArgs } from 'node:util';
+import { AccessLog } from '../access-log.js';
 import type { ServerOptions } from '../options.js';
 import { parseBind, type Bind } from './bind.js';
 import { UsageError } from './errors.js';
@@ -107,6 +108,17 @@ function integer(option: string, text: string | undefined, min: number, max = 0x
   return value;
 }
 
+/** The template, once the access log has compiled it: a bad one is a mistake on the command line. */
+function logFormat(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  try {
+    new AccessLog(text, false);
+  } catch (err) {
+    throw new UsageError(`--log-format: ${(err as Error).message.replace(/^server: logFormat /, '')}`);
+  }
+  return text;
+}
+
 function httpVersion(text: string | undefined): ServerOptions['maxHttpVersion'] {
   if (text === undefined) return undefined;
   const version = text.toUpperCase().replace(/^HTTP\//, '');
@@ -160,7 +172,7 @@ export function parseCommandLine(argv: readonly string[]): Command {
     maxHttpVersion: httpVersion(values['max-http-version']),
     urlLengthLimit: integer('url-length-limit', values['url-length-limit'], 1),
     minimumChunkSize: integer('minimum-chunk-size', values['minimum-chunk-size'], 0, Number.MAX_SAFE_INTEGER),
-    logFormat: values['log-format'],
+    logFormat: logFormat(values['log-format']),
     logOutput: values['no-access-log'] ? false : undefined,
     logXForwardedFor: values['no-log-x-forwarded-for'] ? false : undefined,
     debug: values['no-debug'] ? false : undefined,
