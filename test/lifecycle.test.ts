@@ -273,6 +273,25 @@ describe('server.close({ timeout })', () => {
     ]);
   });
 
+  it("an app that never answers: the line for its cut request is in the log when close() resolves", async () => {
+    const never = deferred();
+    const entered = deferred();
+    const served = await serve(async (_env: Environ, sr: StartResponse) => {
+      entered.resolve();
+      await never.promise;
+      sr('200 OK', []);
+      return ['too late'];
+    });
+    const conn = await RawConnection.open(served.port);
+    await conn.write(head('GET /stuck'));
+    await entered.promise;
+    await within(served.close({ timeout: 0.3 }), 5000, 'close({ timeout: 0.3 })');
+    expect(served.logLines().filter((line) => line.includes('/stuck'))).toEqual([
+      `127.0.0.1 - connection closed at close()'s timeout before the response to "GET /stuck HTTP/1.1" was complete`,
+    ]);
+    never.resolve();
+  });
+
   it.each([
     [5, 'close: options must be an object, got 5'],
     [{ timeot: 1 }, "close: unknown option 'timeot'"],

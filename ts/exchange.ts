@@ -66,6 +66,7 @@ export class Exchange implements BodySource {
   #awaitingDone = false;
   /** What CLOSED said ended the connection, once it came. */
   #closeCause: CloseCause | undefined;
+  #cutLogged = false;
   #completed = false;
   #write: WriteCallable | undefined;
   #drained: (() => void) | undefined;
@@ -247,6 +248,8 @@ export class Exchange implements BodySource {
     // complete, as when it leaves while the response is produced. (Taken for ended, the exchange
     // would be logged as answered, and its connection left among the closing ones for good.)
     if (this.#state === State.Active || this.#awaitingDone) this.#state = State.Disconnected;
+    // The app may run on for long, or for ever: a cut response is logged now, not when it ends.
+    if (this.#state === State.Disconnected) this.#logCut();
     this.input.fail(CLOSED_WHY[cause]);
     this.onDrain();
     this.#onGone?.();
@@ -367,11 +370,18 @@ export class Exchange implements BodySource {
     this.ctx.release(this);
   }
 
+  /** The one line for a response its connection cut, with what cut it. */
+  #logCut(): void {
+    if (this.#cutLogged) return;
+    this.#cutLogged = true;
+    const why = CLOSED_WHY[this.#closeCause ?? CloseCause.Ended];
+    this.ctx.log.line(`${this.env.REMOTE_ADDR} - ${why} before the response to "${this.requestLine}" was complete`);
+  }
+
   #report(): void {
     const ctx = this.ctx;
     if (this.#state === State.Disconnected) {
-      const why = CLOSED_WHY[this.#closeCause ?? CloseCause.Ended];
-      ctx.log.line(`${this.env.REMOTE_ADDR} - ${why} before the response to "${this.requestLine}" was complete`);
+      this.#logCut();
       return;
     }
     if (!ctx.settings.logOutput) return;
