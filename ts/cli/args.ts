@@ -37,8 +37,8 @@ MODULE (a file path, relative to the working directory; .js, .mjs and .cjs may b
 SIGINT or SIGTERM closes the server gracefully; a second one exits at once.
 
 Options:
-  -b, --bind ADDRESS            HOST:PORT, [IPV6]:PORT, :PORT (every interface) or unix:PATH
-                                (not on Windows); repeat to listen on several
+  -b, --bind ADDRESS            HOST:PORT, [IPV6]:PORT, HOST (port 8000), :PORT (every
+                                interface) or unix:PATH (not on Windows); repeat to listen on several
                                 (default: ${DEFAULT_BIND})
       --backlog N               pending-connection queue length (default: 50)
       --reuse-port              set SO_REUSEPORT, so that several processes share a port

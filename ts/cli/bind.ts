@@ -26,7 +26,7 @@ export function parseBind(text: string): Bind {
   const v4 = /^([^:[\]]*)(?::(\d*))?$/.exec(text);
   // ':8000' is eventlet's ('', 8000): every interface.
   if (v4 && text !== '') return { host: v4[1]!, port: port(v4[2], text) };
-  throw new UsageError(`--bind ${JSON.stringify(text)}: expected HOST:PORT, [IPV6]:PORT, :PORT or unix:PATH`);
+  throw new UsageError(`--bind ${JSON.stringify(text)}: expected HOST:PORT, [IPV6]:PORT, HOST (port 8000), :PORT or unix:PATH`);
 }
 
 /** How the listening line shows an address: a URL for TCP, gunicorn's unix:PATH for a socket. */
