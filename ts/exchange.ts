@@ -66,7 +66,6 @@ export class Exchange implements BodySource {
   #awaitingDone = false;
   /** What CLOSED said ended the connection, once it came. */
   #closeCause: CloseCause | undefined;
-  #cutLogged = false;
   #completed = false;
   #write: WriteCallable | undefined;
   #drained: (() => void) | undefined;
@@ -249,7 +248,9 @@ export class Exchange implements BodySource {
     // would be logged as answered, and its connection left among the closing ones for good.)
     if (this.#state === State.Active || this.#awaitingDone) this.#state = State.Disconnected;
     // The app may run on for long, or for ever: a cut response is logged now, not when it ends.
-    if (this.#state === State.Disconnected) this.#logCut();
+    if (this.#state === State.Disconnected) {
+      this.ctx.log.line(`${this.env.REMOTE_ADDR} - ${CLOSED_WHY[cause]} before the response to "${this.requestLine}" was complete`);
+    }
     this.input.fail(CLOSED_WHY[cause]);
     this.onDrain();
     this.#onGone?.();
@@ -370,20 +371,10 @@ export class Exchange implements BodySource {
     this.ctx.release(this);
   }
 
-  /** The one line for a response its connection cut, with what cut it. */
-  #logCut(): void {
-    if (this.#cutLogged) return;
-    this.#cutLogged = true;
-    const why = CLOSED_WHY[this.#closeCause ?? CloseCause.Ended];
-    this.ctx.log.line(`${this.env.REMOTE_ADDR} - ${why} before the response to "${this.requestLine}" was complete`);
-  }
-
   #report(): void {
     const ctx = this.ctx;
-    if (this.#state === State.Disconnected) {
-      this.#logCut();
-      return;
-    }
+    // A response its connection cut was logged when CLOSED came (every such exchange gets one).
+    if (this.#state === State.Disconnected) return;
     if (!ctx.settings.logOutput) return;
     ctx.log.line(ctx.accessLog.format({
       remoteAddr: this.fields[Field.RemoteAddr]!,
