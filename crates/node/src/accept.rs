@@ -16,6 +16,7 @@ use crate::connection::{Connection, Peer};
 use crate::listener::{BoundSocket, Taken};
 use crate::server_context::{Lifecycle, ServerContext};
 use crate::shared_stream::ReadyStream;
+use crate::task;
 use crate::tls::{self, Handshake, PeekFirst, SharedTls};
 
 enum Acceptor {
@@ -168,10 +169,10 @@ fn start<S>(
     match tls {
         None => {
             let peer = addresses.peer(false, "");
-            tokio::spawn(Connection::shared(stream, peer, ctx.clone(), alive.clone()).run());
+            task::spawn(Connection::shared(stream, peer, ctx.clone(), alive.clone()).run());
         }
         Some(tls) => {
-            tokio::spawn(serve_tls(
+            task::spawn(serve_tls(
                 tls.clone(),
                 stream,
                 addresses,

@@ -6,6 +6,8 @@ mod command;
 mod conn_handle;
 mod connection;
 mod events;
+#[cfg(target_os = "linux")]
+mod inline_runtime;
 mod input_buffer;
 mod listener;
 mod os_error;
@@ -17,4 +19,7 @@ mod runtime;
 mod server;
 mod server_context;
 mod shared_stream;
+mod task;
 mod tls;
+#[cfg(target_os = "linux")]
+mod uv;

@@ -14,7 +14,7 @@ use crate::command::{BodyBytes, Command, Framing};
 use crate::events::{BatchArgs, EventQueue};
 use crate::listener::NativeListener;
 use crate::registry::Registry;
-use crate::runtime::runtime;
+use crate::runtime::spawn_from_js;
 use crate::server_context::{Lifecycle, ServerContext, Timeouts};
 
 #[napi(object)]
@@ -39,6 +39,7 @@ fn millis(ms: u32) -> Option<Duration> {
 impl NativeServer {
     #[napi(constructor)]
     pub fn new(
+        env: Env,
         listener: &NativeListener,
         on_events: Function<BatchArgs, Unknown<'static>>,
         options: NativeServerOptions,
@@ -73,7 +74,7 @@ impl NativeServer {
             push_budget: Arc::new(Semaphore::new(PUSH_BUDGET)),
             lifecycle: watch::Sender::new(Lifecycle::Running),
         });
-        runtime().spawn(accept_loop(socket, ctx.clone()));
+        spawn_from_js(&env, accept_loop(socket, ctx.clone()));
         Ok(NativeServer { ctx })
     }
 
