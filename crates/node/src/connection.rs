@@ -16,6 +16,7 @@ use tokio::sync::mpsc::{Sender, UnboundedReceiver};
 use tokio::sync::{watch, OwnedSemaphorePermit};
 use tokio::time::{sleep_until, Instant};
 
+use crate::body_pool;
 use crate::command::Command;
 use crate::conn_handle::ConnHandle;
 use crate::events::{request_flags, CloseCause};
@@ -206,7 +207,7 @@ impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Connection<S> {
             read: PendingRead {
                 max: remaining,
                 fill: true,
-                bytes: Vec::with_capacity(remaining),
+                bytes: body_pool::take(remaining),
             },
             _budget: budget,
         })
@@ -503,7 +504,7 @@ impl<S: AsyncRead + AsyncWrite + ReadReady + Unpin> Connection<S> {
                             pushing = false;
                             let expected = body.remaining_length().unwrap_or(BODY_READ as u64);
                             let capacity = expected.min(max as u64) as usize;
-                            pending = Some(PendingRead { max, fill, bytes: Vec::with_capacity(capacity) });
+                            pending = Some(PendingRead { max, fill, bytes: body_pool::take(capacity) });
                             read_deadline = self.ctx.timeouts.socket.map(|t| Instant::now() + t);
                         }
                         Command::Rearm => body.rearm(),

@@ -10,8 +10,10 @@ use std::sync::Mutex;
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 
+use crate::body_pool::{self, PooledBuffer};
+
 /// What one wake hands to JS: the encoded events, and the large payloads they refer to.
-pub type BatchArgs = FnArgs<(Buffer, Option<Vec<Buffer>>)>;
+pub type BatchArgs = FnArgs<(Buffer, Option<Vec<PooledBuffer>>)>;
 
 /// The JS function that receives batches, its result ignored.
 pub type BatchFunction = ThreadsafeFunction<(), Unknown<'static>, BatchArgs, Status, false>;
@@ -100,7 +102,7 @@ impl EventQueue {
             )
         };
         let payloads =
-            (!payloads.is_empty()).then(|| payloads.into_iter().map(Buffer::from).collect());
+            (!payloads.is_empty()).then(|| payloads.into_iter().map(PooledBuffer).collect());
         FnArgs::from((Buffer::from(batch), payloads))
     }
 
@@ -132,6 +134,7 @@ impl EventQueue {
                 out.push(end);
                 bytes(out, &data);
             });
+            body_pool::give_back(data);
         } else {
             self.push(|out, payloads| {
                 header(out, Kind::Data, conn);

@@ -2,6 +2,7 @@
 //! bridge to the JavaScript thread. BRIDGE.md beside this crate is the contract with `ts/`.
 
 mod accept;
+mod body_pool;
 mod command;
 mod conn_handle;
 mod connection;
