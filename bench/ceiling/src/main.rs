@@ -31,10 +31,10 @@ fn main() -> io::Result<()> {
         })?,
         Err(_) => 0,
     };
-    // The runtime ferrowsgi builds by default (crates/node/src/runtime.rs): the multi-thread
-    // scheduler with one worker, FERROWSGI_IO_THREADS=1. Every task, the accept loop included,
-    // runs on that worker; the main thread only waits. ferrowsgi has its JS thread besides, so on
-    // two cores this row shows what the same I/O thread does when nothing else costs anything.
+    // One thread does all the I/O, as ferrowsgi's JS thread does by default
+    // (crates/node/src/inline_runtime.rs): the multi-thread scheduler with one worker, on which
+    // every task, the accept loop included, runs; the main thread only waits. This row shows what
+    // that thread does when nothing but the I/O costs anything.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_io()
