@@ -45,6 +45,9 @@ struct Inline {
 
 thread_local! {
     static INLINE: RefCell<Option<Rc<Inline>>> = const { RefCell::new(None) };
+    /// `start` failed on this thread: later servers go to the threaded runtime without building
+    /// and scanning again.
+    static UNAVAILABLE: Cell<bool> = const { Cell::new(false) };
 }
 
 /// The runtime of this JS thread, started on first use; `None` when it cannot run here.
@@ -55,7 +58,13 @@ pub fn handle(env: &Env) -> Option<Handle> {
         }
         return Some(inline.runtime.handle().clone());
     }
-    let inline = start(env)?;
+    if UNAVAILABLE.get() {
+        return None;
+    }
+    let Some(inline) = start(env) else {
+        UNAVAILABLE.set(true);
+        return None;
+    };
     let handle = inline.runtime.handle().clone();
     INLINE.with(|slot| *slot.borrow_mut() = Some(Rc::new(inline)));
     Some(handle)
